@@ -1,0 +1,20 @@
+// One jest run over the whole workspace, split by the kind of test (STYLE.md): `*.spec.ts` is pure,
+// `*.int.spec.ts` talks to real Redis/Postgres/NATS, `*.e2e.spec.ts` runs built processes.
+const shared = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
+  moduleNameMapper: { '^@lorekeeper/migrations$': '<rootDir>/migrations/src/index.ts',
+    '^@lorekeeper/((?!migrations).*)$': '<rootDir>/libs/$1/src/index.ts' },
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testRegex: '(?<!\\.int|\\.e2e)\\.spec\\.ts$' },
+    { ...shared, displayName: 'integration', testRegex: '\\.int\\.spec\\.ts$', testTimeout: 60_000 },
+    { ...shared, displayName: 'e2e', testRegex: '\\.e2e\\.spec\\.ts$', testTimeout: 120_000 },
+  ],
+};

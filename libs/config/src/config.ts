@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * Every process reads its environment here, once, at boot (STYLE.md). Nothing else touches
+ * `process.env`; the rest of the code gets a typed, frozen `Config`.
+ */
+export interface Config {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly natsUrl: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly sessionService: {
+    /** HTTP port for /metrics and /health; 0 picks a free port. */
+    readonly httpPort: number;
+    readonly queueGroup: string;
+    readonly maxEventsPerAppend: number;
+    readonly maxEventBytes: number;
+    /** How long an append holding a major event waits for Postgres before replying `durable: false`. */
+    readonly durableWaitMs: number;
+    /** Expiry of transient entities (combat, dialogue), refreshed by each of their events. */
+    readonly transientTtlSeconds: number;
+    readonly casRetries: number;
+  };
+  readonly worker: {
+    readonly httpPort: number;
+    readonly autosaveIntervalMs: number;
+    readonly backlogEvents: number;
+    readonly backlogBytes: number;
+    readonly leaseMs: number;
+    /** Entries kept in the stream behind the checkpoint for live debugging. */
+    readonly streamKeep: number;
+    readonly poisonRetries: number;
+  };
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().positive();
+const url = (schemes: readonly string[]) =>
+  z.string().refine((value) => schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
+    message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+  });
+
+const environment = z.object({
+  DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/postgres'),
+  REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  NATS_URL: url(['nats', 'tls']).default('nats://127.0.0.1:4222'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_HTTP_PORT: port.default(9464),
+  SESSION_QUEUE_GROUP: z.string().min(1).default('lorekeeper-session'),
+  MAX_EVENTS_PER_APPEND: positive.default(10_000),
+  MAX_EVENT_BYTES: positive.default(16 * 1024),
+  DURABLE_WAIT_MS: positive.default(5_000),
+  TRANSIENT_TTL_SECONDS: positive.default(900),
+  CAS_RETRIES: positive.default(5),
+  WORKER_HTTP_PORT: port.default(9465),
+  AUTOSAVE_INTERVAL_MS: z.coerce.number().int().nonnegative().default(300_000),
+  BACKLOG_EVENTS: positive.default(10_000),
+  BACKLOG_BYTES: positive.default(8 * 1024 * 1024),
+  LEASE_MS: positive.default(15_000),
+  STREAM_KEEP: z.coerce.number().int().nonnegative().default(1_000),
+  POISON_RETRIES: positive.default(3),
+});
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parse the environment, reporting every bad key at once. Throws ConfigError. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(env[String(issue.path[0])])}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    natsUrl: e.NATS_URL,
+    logLevel: e.LOG_LEVEL,
+    sessionService: {
+      httpPort: e.SESSION_HTTP_PORT,
+      queueGroup: e.SESSION_QUEUE_GROUP,
+      maxEventsPerAppend: e.MAX_EVENTS_PER_APPEND,
+      maxEventBytes: e.MAX_EVENT_BYTES,
+      durableWaitMs: e.DURABLE_WAIT_MS,
+      transientTtlSeconds: e.TRANSIENT_TTL_SECONDS,
+      casRetries: e.CAS_RETRIES,
+    },
+    worker: {
+      httpPort: e.WORKER_HTTP_PORT,
+      autosaveIntervalMs: e.AUTOSAVE_INTERVAL_MS,
+      backlogEvents: e.BACKLOG_EVENTS,
+      backlogBytes: e.BACKLOG_BYTES,
+      leaseMs: e.LEASE_MS,
+      streamKeep: e.STREAM_KEEP,
+      poisonRetries: e.POISON_RETRIES,
+    },
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,12 @@
+export * from './errors';
+export * from './ids';
+export * from './entity';
+export * from './registry';
+export * from './engine';
+export * from './loading';
+export * from './world';
+export { jsonProblem, MAX_JSON_DEPTH, type JsonValue, describeIssues } from './schema';
+export { createReferenceRegistry, referenceRegistry } from './reference/catalogue';
+export { evolveReference, MAX_DIALOGUE_CHOICES } from './reference/evolve';
+export * from './reference/event-data';
+export * from './reference/states';

@@ -1,0 +1,5 @@
+export * from './services';
+export * from './campaigns';
+export * from './database';
+export * from './given';
+export * from './world-fixtures';
