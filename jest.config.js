@@ -4,17 +4,27 @@ const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
-  moduleNameMapper: { '^@lorekeeper/migrations$': '<rootDir>/migrations/src/index.ts',
-    '^@lorekeeper/((?!migrations).*)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: {
+    '^@lorekeeper/migrations$': '<rootDir>/migrations/src/index.ts',
+    '^@lorekeeper/((?!migrations).*)$': '<rootDir>/libs/$1/src/index.ts',
+  },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
+
+const globalSetup = '<rootDir>/libs/testing/src/global-setup.ts';
 
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testRegex: '(?<!\\.int|\\.e2e)\\.spec\\.ts$' },
-    { ...shared, displayName: 'integration', testRegex: '\\.int\\.spec\\.ts$', testTimeout: 60_000 },
-    { ...shared, displayName: 'e2e', testRegex: '\\.e2e\\.spec\\.ts$', testTimeout: 120_000 },
+    {
+      ...shared,
+      displayName: 'integration',
+      testRegex: '\\.int\\.spec\\.ts$',
+      testTimeout: 60_000,
+      globalSetup,
+    },
+    { ...shared, displayName: 'e2e', testRegex: '\\.e2e\\.spec\\.ts$', testTimeout: 120_000, globalSetup },
   ],
 };

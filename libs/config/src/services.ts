@@ -35,7 +35,8 @@ export class ServiceUnreachableError extends Error {
 /** "cannot reach Redis at redis://127.0.0.1:6379 (ECONNREFUSED). Start it with ..." */
 export function unreachableMessage(service: ServiceName, url: string, cause: unknown): string {
   const how = HOW_TO_START[service];
-  const reason = cause instanceof Error ? (cause as NodeJS.ErrnoException).code ?? cause.message : String(cause);
+  const reason =
+    cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
   return (
     `cannot reach ${service} at ${redact(url)} (${reason}). ` +
     `Start it with \`${how.compose}\` (from the repository root) or locally with \`${how.local}\`, ` +

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DomainEvent, Entity, Lookup } from './entity';
 import { LorekeeperError, badRequest, unknownEntity, validationFailed } from './errors';
-import { isEntityId, kindOf } from './ids';
+import { ENTITY_ID_PATTERN, kindOf } from './ids';
 import { referenceRegistry } from './reference/catalogue';
 import type { DomainRegistry, EventDefinition } from './registry';
 import { describeIssues, jsonProblem } from './schema';
@@ -17,7 +17,11 @@ const eventEnvelope = z.strictObject({
  * Check an event as submitted: envelope, known type, entity id of the right kind, strict data.
  * Throws BAD_REQUEST or UNKNOWN_EVENT_TYPE naming the field (`events.3.data.delta: ...`).
  */
-export function parseEvent(raw: unknown, registry: DomainRegistry = referenceRegistry, at = 'event'): DomainEvent {
+export function parseEvent(
+  raw: unknown,
+  registry: DomainRegistry = referenceRegistry,
+  at = 'event',
+): DomainEvent {
   // Zod drops an own `__proto__` key (as JSON.parse creates) instead of refusing it; catch it first.
   const hostile = jsonProblem(raw);
   if (hostile) throw badRequest(`${at} is not acceptable: ${hostile}`, { problems: [`${at}: ${hostile}`] });
@@ -34,7 +38,7 @@ export function parseEvent(raw: unknown, registry: DomainRegistry = referenceReg
       type,
     });
   }
-  if (!isEntityId(entityId)) {
+  if (!ENTITY_ID_PATTERN.test(entityId)) {
     throw badRequest(`${at}.entityId "${entityId}" is not an entity id such as player:alice`, { entityId });
   }
   if (kindOf(entityId) !== definition.entityKind) {
@@ -54,10 +58,16 @@ export function parseEvent(raw: unknown, registry: DomainRegistry = referenceReg
 }
 
 /** The definition of a parsed event's type; throws for a type the registry does not know. */
-export function definitionOf(event: DomainEvent, registry: DomainRegistry = referenceRegistry): EventDefinition {
+export function definitionOf(
+  event: DomainEvent,
+  registry: DomainRegistry = referenceRegistry,
+): EventDefinition {
   const definition = registry.event(event.type);
   if (!definition) {
-    throw new LorekeeperError('UNKNOWN_EVENT_TYPE', `event type "${event.type}" is not in the event catalogue`);
+    throw new LorekeeperError(
+      'UNKNOWN_EVENT_TYPE',
+      `event type "${event.type}" is not in the event catalogue`,
+    );
   }
   return definition;
 }
@@ -108,7 +118,11 @@ export function evolve(
     throw new LorekeeperError(
       'VERSION_CONFLICT',
       `${event.entityId} expected version ${event.expectedVersion}, found ${entity?.version ?? 0}`,
-      { entityId: event.entityId, expectedVersion: event.expectedVersion, actualVersion: entity?.version ?? 0 },
+      {
+        entityId: event.entityId,
+        expectedVersion: event.expectedVersion,
+        actualVersion: entity?.version ?? 0,
+      },
     );
   }
   if (definition.lifecycle === 'create') {

@@ -45,13 +45,16 @@ export function isNearPlayers(
       return context.playerIds.has(entity.id);
     case 'quest': {
       const quest = entity.state as QuestState;
-      const theirs = quest.status === 'active' && quest.playerId !== null && context.playerIds.has(quest.playerId);
+      const theirs =
+        quest.status === 'active' && quest.playerId !== null && context.playerIds.has(quest.playerId);
       return theirs || context.nearRegionIds.has(quest.regionId);
     }
     case 'item': {
       const ownerId = definition.ownerOf(entity.state);
       if (ownerId === null) return false;
-      return context.playerIds.has(ownerId) || (kindOf(ownerId) === 'region' && context.nearRegionIds.has(ownerId));
+      return (
+        context.playerIds.has(ownerId) || (kindOf(ownerId) === 'region' && context.nearRegionIds.has(ownerId))
+      );
     }
     default: {
       // npc, worldEvent, and any kind a game registers that stands in a region.

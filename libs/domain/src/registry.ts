@@ -55,13 +55,15 @@ export class DomainRegistry {
   private readonly events = new Map<string, EventDefinition>();
 
   registerKind<S>(definition: EntityKindDefinition<S>): this {
-    if (this.kinds.has(definition.kind)) throw new Error(`entity kind "${definition.kind}" is already registered`);
+    if (this.kinds.has(definition.kind))
+      throw new Error(`entity kind "${definition.kind}" is already registered`);
     this.kinds.set(definition.kind, definition as EntityKindDefinition);
     return this;
   }
 
   registerEvent<D>(definition: EventDefinition<D>): this {
-    if (this.events.has(definition.type)) throw new Error(`event type "${definition.type}" is already registered`);
+    if (this.events.has(definition.type))
+      throw new Error(`event type "${definition.type}" is already registered`);
     const kind = this.kinds.get(definition.entityKind);
     if (!kind) {
       throw new Error(`event type "${definition.type}" targets unregistered kind "${definition.entityKind}"`);

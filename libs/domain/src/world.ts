@@ -40,7 +40,10 @@ export const EMPTY_WORLD: Entity = { id: WORLD_ID, kind: 'world', version: 0, st
  * bad state shape) rather than stopping at the first. Throws one BAD_REQUEST whose `details.problems`
  * lists them all. A document without a `world` entity gets an empty one.
  */
-export function parseWorldDocument(raw: unknown, registry: DomainRegistry = referenceRegistry): WorldDocument {
+export function parseWorldDocument(
+  raw: unknown,
+  registry: DomainRegistry = referenceRegistry,
+): WorldDocument {
   const parsedHeader = header.safeParse(raw);
   if (!parsedHeader.success) {
     const problems = describeIssues(parsedHeader.error);
@@ -103,7 +106,9 @@ export function parseWorldDocument(raw: unknown, registry: DomainRegistry = refe
   }
 
   if (problems.length > 0) {
-    throw badRequest(`world document has ${problems.length} problem(s): ${summarise(problems)}`, { problems });
+    throw badRequest(`world document has ${problems.length} problem(s): ${summarise(problems)}`, {
+      problems,
+    });
   }
   if (!kindById.has(WORLD_ID)) entities.unshift(EMPTY_WORLD);
   return { ...parsedHeader.data, format: WORLD_FORMAT, entities };

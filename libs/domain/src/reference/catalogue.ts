@@ -49,7 +49,9 @@ const kinds: EntityKindDefinition[] = [
     // An item lying on the ground stands in its region; a held item goes where its holder goes.
     regionOf: (s: states.ItemState) => (kindOf(s.ownerId) === 'region' ? s.ownerId : null),
     ownerOf: (s: states.ItemState) => s.ownerId,
-    references: (s: states.ItemState) => [{ field: 'ownerId', id: s.ownerId, kinds: states.ITEM_HOLDER_KINDS }],
+    references: (s: states.ItemState) => [
+      { field: 'ownerId', id: s.ownerId, kinds: states.ITEM_HOLDER_KINDS },
+    ],
   }),
   defineKind({
     kind: 'quest',
@@ -115,7 +117,9 @@ const shapes: Record<ReferenceEventType, Shape> = {
   'item.created': {
     kind: 'item',
     lifecycle: 'create',
-    references: (d: { ownerId: string }) => [{ field: 'ownerId', id: d.ownerId, kinds: states.ITEM_HOLDER_KINDS }],
+    references: (d: { ownerId: string }) => [
+      { field: 'ownerId', id: d.ownerId, kinds: states.ITEM_HOLDER_KINDS },
+    ],
   },
   'item.moved': {
     kind: 'item',

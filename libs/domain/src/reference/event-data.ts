@@ -48,7 +48,11 @@ export type ReferenceEventType = keyof typeof eventData;
 
 /** The reference catalogue as a discriminated union on `type`. */
 export type ReferenceEvent = {
-  [T in ReferenceEventType]: { readonly type: T; readonly entityId: string; readonly data: z.infer<(typeof eventData)[T]> };
+  [T in ReferenceEventType]: {
+    readonly type: T;
+    readonly entityId: string;
+    readonly data: z.infer<(typeof eventData)[T]>;
+  };
 }[ReferenceEventType];
 
 export type ReferenceEventOf<T extends ReferenceEventType> = Extract<ReferenceEvent, { type: T }>;

@@ -56,10 +56,11 @@ export function evolveReference(state: unknown, event: ReferenceEvent): unknown 
     case 'item.moved': {
       const item = state as ItemState;
       if (item.ownerId !== event.data.fromId) {
-        throw validationFailed(
-          `${event.entityId} is held by ${item.ownerId}, not by ${event.data.fromId}`,
-          { entityId: event.entityId, expectedOwner: event.data.fromId, actualOwner: item.ownerId },
-        );
+        throw validationFailed(`${event.entityId} is held by ${item.ownerId}, not by ${event.data.fromId}`, {
+          entityId: event.entityId,
+          expectedOwner: event.data.fromId,
+          actualOwner: item.ownerId,
+        });
       }
       return { ...item, ownerId: event.data.toId };
     }
@@ -108,7 +109,11 @@ export function evolveReference(state: unknown, event: ReferenceEvent): unknown 
       return { flags: { ...world.flags, ...Object.fromEntries([[event.data.key, event.data.value]]) } };
     }
     case 'world.event.started':
-      return { kind: event.data.kind, regionId: event.data.regionId, status: 'active' } satisfies WorldEventState;
+      return {
+        kind: event.data.kind,
+        regionId: event.data.regionId,
+        status: 'active',
+      } satisfies WorldEventState;
     case 'world.event.ended': {
       const worldEvent = state as WorldEventState;
       return { ...worldEvent, status: 'ended' };
@@ -142,7 +147,11 @@ export function evolveReference(state: unknown, event: ReferenceEvent): unknown 
       };
     }
     case 'combat.ended':
-      return { ...requireActive(state as CombatState, event.entityId), status: 'ended', outcome: event.data.outcome };
+      return {
+        ...requireActive(state as CombatState, event.entityId),
+        status: 'ended',
+        outcome: event.data.outcome,
+      };
     case 'dialogue.started':
       return {
         npcId: event.data.npcId,
