@@ -1,1 +1,17 @@
-export {};
+import type { Migration } from 'kysely';
+import * as campaignsAndEntities from './2026_11_25_0001_campaigns_and_entities';
+import * as eventArchive from './2026_11_25_0002_event_archive';
+import * as snapshots from './2026_11_25_0003_snapshots';
+import * as deadLettersAndSyncLog from './2026_11_25_0004_dead_letters_and_sync_log';
+
+/**
+ * Every migration, by name. A static record rather than a folder scan, so the built CLI and services
+ * need no filesystem access or path juggling at runtime. Kysely runs them in name order: add a new file
+ * with a later timestamp and list it here; never rename or edit one that has shipped.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_25_0001_campaigns_and_entities': campaignsAndEntities,
+  '2026_11_25_0002_event_archive': eventArchive,
+  '2026_11_25_0003_snapshots': snapshots,
+  '2026_11_25_0004_dead_letters_and_sync_log': deadLettersAndSyncLog,
+};

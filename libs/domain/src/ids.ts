@@ -1,8 +1,11 @@
 /** A campaign id is safe inside a NATS subject token: no dots, no wildcards (PROTOCOL.md, "Transport"). */
 export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** `<kind>:<name>`, or the singleton `world`. The kind is camelCase so `worldEvent:fair` reads naturally. */
-export const ENTITY_ID_PATTERN = /^(?:world|[a-z][A-Za-z0-9]{0,31}:[A-Za-z0-9_.-]{1,128})$/;
+/**
+ * `<kind>:<name>`, or the singleton `world`. The kind is camelCase so `worldEvent:fair` reads naturally.
+ * `world:<name>` is refused: there is one world, and a second would be a `world` entity nobody targets.
+ */
+export const ENTITY_ID_PATTERN = /^(?:world|(?!world:)[a-z][A-Za-z0-9]{0,31}:[A-Za-z0-9_.-]{1,128})$/;
 
 export const WORLD_ID = 'world';
 

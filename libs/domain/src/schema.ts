@@ -11,7 +11,7 @@ export const entityId = z.string().regex(ENTITY_ID_PATTERN, 'must be an entity i
 /** An entity id whose kind is one of `kinds`. */
 export function entityIdOf(...kinds: readonly string[]) {
   return entityId.refine((id) => kinds.includes(id === 'world' ? 'world' : id.slice(0, id.indexOf(':'))), {
-    message: `must be the id of a ${kinds.join(' or ')}`,
+    error: (issue) => `must be the id of a ${kinds.join(' or ')}, got ${String(issue.input)}`,
   });
 }
 

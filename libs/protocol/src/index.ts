@@ -1,1 +1,3 @@
-export {};
+export * from './subjects';
+export * from './errors';
+export * from './requests';

@@ -1,0 +1,46 @@
+import { LorekeeperError } from '@lorekeeper/domain';
+import type { Kysely, Transaction } from 'kysely';
+import { sql } from 'kysely';
+import type { Database } from '../database';
+import type { Checkpoint } from './campaign.table';
+
+/** The campaign's durable checkpoint. Throws CAMPAIGN_NOT_FOUND. Pass a transaction to read it in one. */
+export async function readCheckpoint(db: Kysely<Database>, campaignId: string): Promise<Checkpoint> {
+  const row = await db
+    .selectFrom('campaigns')
+    .select(['checkpoint_seq', 'checkpoint_stream_id'])
+    .where('id', '=', campaignId)
+    .executeTakeFirst();
+  if (!row) throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${campaignId} does not exist`, { campaignId });
+  return { seq: row.checkpoint_seq, streamId: row.checkpoint_stream_id };
+}
+
+/**
+ * Move the checkpoint from `expected` to `next` if, and only if, it is still `expected`: the fence between
+ * two workers that both believe they own the campaign (DESIGN.md, invariant 3). Returns false when another
+ * writer moved it first; the caller must then roll back its transaction, since its entity writes were
+ * based on a stale position. Under READ COMMITTED a concurrent update makes this statement wait and then
+ * re-check the condition against the committed row, so exactly one of two racing workers wins.
+ */
+export async function advanceCheckpoint(
+  trx: Transaction<Database>,
+  campaignId: string,
+  expected: Checkpoint,
+  next: Checkpoint,
+): Promise<boolean> {
+  if (!Number.isSafeInteger(next.seq) || next.seq < expected.seq) {
+    throw new LorekeeperError(
+      'INTERNAL',
+      `checkpoint of ${campaignId} cannot move back: expected seq ${expected.seq}, next ${next.seq}`,
+      { campaignId, expected, next },
+    );
+  }
+  const result = await trx
+    .updateTable('campaigns')
+    .set({ checkpoint_seq: next.seq, checkpoint_stream_id: next.streamId, updated_at: sql`now()` })
+    .where('id', '=', campaignId)
+    .where('checkpoint_seq', '=', expected.seq)
+    .where('checkpoint_stream_id', '=', expected.streamId)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

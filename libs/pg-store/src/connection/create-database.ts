@@ -1,0 +1,43 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from '../database';
+
+export interface DatabaseOptions {
+  /** Pool size; the default suits one service process. */
+  readonly maxConnections?: number;
+  /** How long to wait for a connection before failing, so a black-holed host does not hang a process. */
+  readonly connectTimeoutMs?: number;
+  /** Told about errors on idle pooled connections (Postgres restarted); the pool replaces them itself. */
+  readonly onIdleError?: (error: Error) => void;
+}
+
+/**
+ * bigint columns (seq, ids of log tables, count(*)) arrive as JS numbers. Every seq stays far below 2^53,
+ * so a value that is not a safe integer means corruption and throws rather than silently rounding.
+ * Scoped to our pools (not `pg.types.setTypeParser`, which would change every pg user in the process).
+ */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === pg.types.builtins.INT8 && format !== 'binary') return parseSafeInteger;
+    return pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+function parseSafeInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`bigint ${text} does not fit in a JS number`);
+  return value;
+}
+
+/** A pool-backed Kysely instance. Does not connect until the first query; see connectDatabase. */
+export function createDatabase(url: string, options: DatabaseOptions = {}): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    types,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+  });
+  // Without a listener an idle connection's error (e.g. Postgres restarting) would crash the process.
+  pool.on('error', (error) => options.onIdleError?.(error));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,17 @@
+import type { CampaignTable } from './campaigns/campaign.table';
+import type { EntityTable } from './entities/entity.table';
+import type { EventTable } from './events/event.table';
+import type { DeadLetterTable } from './operations/dead-letter.table';
+import type { SyncLogTable } from './operations/sync-log.table';
+import type { SnapshotEntityTable, SnapshotTable } from './snapshots/snapshot.table';
+
+/** The schema as the migrations leave it at their latest version (migrations/src is the truth). */
+export interface Database {
+  campaigns: CampaignTable;
+  entities: EntityTable;
+  events: EventTable;
+  snapshots: SnapshotTable;
+  snapshot_entities: SnapshotEntityTable;
+  dead_letters: DeadLetterTable;
+  sync_log: SyncLogTable;
+}

@@ -1,0 +1,39 @@
+import { CAMPAIGN_ID_PATTERN } from '@lorekeeper/domain';
+
+/** The request verbs of PROTOCOL.md; each is served on `campaign.<campaignId>.<verb>`. */
+export const VERBS = [
+  'create',
+  'session.start',
+  'append',
+  'entity.get',
+  'entities.list',
+  'save',
+  'session.end',
+  'export',
+] as const;
+
+export type Verb = (typeof VERBS)[number];
+
+export function subjectFor(campaignId: string, verb: Verb): string {
+  return `campaign.${campaignId}.${verb}`;
+}
+
+/** The wildcard a service subscribes to for one verb: `campaign.*.append`. */
+export function subscriptionFor(verb: Verb): string {
+  return `campaign.*.${verb}`;
+}
+
+/** Where committed batches are published for followers (pub/sub, one message per batch). */
+export function eventsSubject(campaignId: string): string {
+  return `campaign.${campaignId}.events`;
+}
+
+/**
+ * The campaign id named by a request subject, or undefined when it is not a valid one. A subject
+ * token cannot hold a dot, so only the id's character set needs checking.
+ */
+export function campaignIdOf(subject: string): string | undefined {
+  const parts = subject.split('.');
+  const id = parts[1];
+  return parts[0] === 'campaign' && id !== undefined && CAMPAIGN_ID_PATTERN.test(id) ? id : undefined;
+}

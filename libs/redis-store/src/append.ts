@@ -1,0 +1,124 @@
+import type { Redis } from 'ioredis';
+import type { Entity } from '@lorekeeper/domain';
+import { callFunction } from './functions';
+import { campaignKeys } from './keys';
+
+/** One entity a batch reads or writes, with the token it was validated against. */
+export interface EntityWrite {
+  readonly entityId: string;
+  readonly transient: boolean;
+  readonly expectedToken: string;
+  /** The token after the batch; equal to `expectedToken` for an entity only checked, not written. */
+  readonly newToken: string;
+  /** The value after the batch; null once destroyed (a tombstone). */
+  readonly entity: Entity | null;
+}
+
+/** One event as it goes into the stream. */
+export interface EventWrite {
+  readonly type: string;
+  readonly entityId: string;
+  readonly version: number;
+  readonly data: unknown;
+  readonly meta: unknown;
+}
+
+export interface BatchCommit {
+  readonly sessionId: string;
+  readonly idempotencyKey?: string | undefined;
+  readonly idempotencyTtlSeconds: number;
+  /** What a replay of this idempotency key needs besides the first seq (caller's own encoding). */
+  readonly replayRecord: string;
+  readonly transientTtlSeconds: number;
+  readonly entities: readonly EntityWrite[];
+  readonly events: readonly EventWrite[];
+}
+
+export type CommitOutcome =
+  | { readonly kind: 'ok'; readonly firstSeq: number }
+  | { readonly kind: 'replay'; readonly firstSeq: number; readonly replayRecord: string }
+  | { readonly kind: 'error'; readonly code: 'SESSION_NOT_FOUND' | 'SESSION_CLOSING' }
+  | { readonly kind: 'cas'; readonly entityId: string; readonly found: string };
+
+/**
+ * Commit a validated batch with one Function call: session check, idempotency, compare-and-set of
+ * every entity's token, XADD of every event, new states. All of it happens, or none.
+ */
+export async function commitBatch(
+  redis: Redis,
+  campaignId: string,
+  batch: BatchCommit,
+): Promise<CommitOutcome> {
+  const keys = campaignKeys(campaignId);
+  const transientKeys: string[] = [];
+  const args: (string | number)[] = [
+    batch.sessionId,
+    batch.idempotencyKey === undefined ? '0' : '1',
+    batch.idempotencyTtlSeconds,
+    batch.replayRecord,
+    batch.transientTtlSeconds,
+    batch.entities.length,
+  ];
+  for (const write of batch.entities) {
+    let index = 0;
+    if (write.transient) {
+      transientKeys.push(keys.transient(write.entityId));
+      index = transientKeys.length;
+    }
+    const unchanged = write.newToken === write.expectedToken;
+    args.push(
+      write.entityId,
+      index,
+      write.expectedToken,
+      unchanged ? '' : write.newToken,
+      write.entity === null || unchanged ? '' : JSON.stringify(write.entity),
+    );
+  }
+  args.push(batch.events.length);
+  for (const event of batch.events) {
+    args.push(
+      event.type,
+      event.entityId,
+      event.version,
+      JSON.stringify(event.data),
+      JSON.stringify(event.meta),
+    );
+  }
+  const idempotencyKey = keys.idempotency(batch.idempotencyKey ?? '');
+  const reply = (await callFunction(
+    redis,
+    'lk_append',
+    [
+      keys.session,
+      keys.events,
+      keys.seq,
+      keys.versions,
+      keys.entities,
+      idempotencyKey,
+      keys.transientIndex,
+      ...transientKeys,
+    ],
+    args,
+  )) as [string, string | number, string?];
+
+  switch (reply[0]) {
+    case 'ok':
+      return { kind: 'ok', firstSeq: Number(reply[1]) };
+    case 'replay': {
+      const stored = String(reply[1]);
+      const newline = stored.indexOf('\n');
+      return {
+        kind: 'replay',
+        firstSeq: Number(stored.slice(0, newline)),
+        replayRecord: stored.slice(newline + 1),
+      };
+    }
+    case 'error':
+      return {
+        kind: 'error',
+        code: reply[1] === 'SESSION_CLOSING' ? 'SESSION_CLOSING' : 'SESSION_NOT_FOUND',
+      };
+    default:
+      return { kind: 'cas', entityId: String(reply[1]), found: String(reply[2] ?? '') };
+  }
+}

@@ -1,0 +1,30 @@
+import { Redis } from 'ioredis';
+import { ServiceUnreachableError } from '@lorekeeper/config';
+
+export type { Redis };
+
+/**
+ * A Redis client that fails a command quickly while Redis is away (so requests answer UNAVAILABLE
+ * instead of hanging) and keeps reconnecting in the background.
+ */
+export function createRedis(url: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+  });
+}
+
+/** Connect and ping; a Redis that does not answer becomes a ServiceUnreachableError naming it. */
+export async function connectRedis(url: string): Promise<Redis> {
+  const redis = createRedis(url);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (cause) {
+    redis.disconnect();
+    throw new ServiceUnreachableError('Redis', url, cause);
+  }
+}

@@ -1,0 +1,136 @@
+#!lua name=lorekeeper
+-- Lorekeeper's Redis Functions. Every key a function touches is passed in KEYS and shares the
+-- campaign's hash tag {c:<id>}, so the library works unchanged on Redis Cluster.
+--
+-- Entity tokens: the `versions` hash maps a live persistent entity id to its version ("7"), or to
+-- "d7" once an event destroyed it (a tombstone, so a destroyed entity is not reloaded from Postgres
+-- before the worker has deleted it there). An absent entity has the empty token "". A transient
+-- entity keeps its token in the `v` field of its own hash. Appends compare tokens (compare-and-set).
+
+local function session_error(session_key, session_id)
+  local found = redis.call('HMGET', session_key, 'id', 'status')
+  if found[1] ~= session_id then return 'SESSION_NOT_FOUND' end
+  if found[2] ~= 'active' then return 'SESSION_CLOSING' end
+  return nil
+end
+
+local function token_at(versions_key, transient_key, entity_id)
+  local token
+  if transient_key then
+    token = redis.call('HGET', transient_key, 'v')
+  else
+    token = redis.call('HGET', versions_key, entity_id)
+  end
+  if not token then return '' end
+  return token
+end
+
+-- lk_append: commit one validated batch atomically.
+-- KEYS[1] session hash   KEYS[2] events stream   KEYS[3] seq counter   KEYS[4] versions hash
+-- KEYS[5] entities hash  KEYS[6] idempotency key (only read/written when ARGV[2] == '1')
+-- KEYS[7] transient index set   KEYS[8..] transient entity hashes, referred to by index below
+-- ARGV[1] session id     ARGV[2] '1' when an idempotency key was given   ARGV[3] its ttl (s)
+-- ARGV[4] results template stored under the idempotency key (JSON, written by the caller)
+-- ARGV[5] transient entity ttl (s)
+-- ARGV[6] n = number of entity entries, then n times 5 slots:
+--   entity id, transient key index (0 = persistent, else KEYS[7 + index]), expected token,
+--   new token ('' when unchanged: a check only), new entity JSON ('' for a tombstone)
+-- then m = number of events, then m times 5 slots: type, entity id, version, data JSON, meta JSON
+-- Returns {'ok', first seq} | {'replay', stored} | {'error', code} | {'cas', entity id, found token}
+local function lk_append(keys, args)
+  local problem = session_error(keys[1], args[1])
+  if problem then return { 'error', problem } end
+  if args[2] == '1' then
+    local stored = redis.call('GET', keys[6])
+    if stored then return { 'replay', stored } end
+  end
+
+  local n = tonumber(args[6])
+  local at = 7
+  for i = 0, n - 1 do
+    local base = at + i * 5
+    local index = tonumber(args[base + 1])
+    local transient_key = nil
+    if index > 0 then transient_key = keys[7 + index] end
+    local found = token_at(keys[4], transient_key, args[base])
+    if found ~= args[base + 2] then return { 'cas', args[base], found } end
+  end
+
+  local m = tonumber(args[at + n * 5])
+  local events_at = at + n * 5 + 1
+  local last = redis.call('INCRBY', keys[3], m)
+  local first = last - m + 1
+  for j = 0, m - 1 do
+    local base = events_at + j * 5
+    redis.call('XADD', keys[2], (first + j) .. '-0',
+      'type', args[base], 'entityId', args[base + 1], 'version', args[base + 2],
+      'data', args[base + 3], 'meta', args[base + 4])
+  end
+
+  for i = 0, n - 1 do
+    local base = at + i * 5
+    local id, index, token, json = args[base], tonumber(args[base + 1]), args[base + 3], args[base + 4]
+    if token ~= '' then
+      if index > 0 then
+        local key = keys[7 + index]
+        redis.call('HSET', key, 'v', token, 'e', json)
+        redis.call('EXPIRE', key, args[5])
+        redis.call('SADD', keys[7], id)
+      elseif json == '' then
+        redis.call('HSET', keys[4], id, token)
+        redis.call('HDEL', keys[5], id)
+      else
+        redis.call('HSET', keys[4], id, token)
+        redis.call('HSET', keys[5], id, json)
+      end
+    end
+  end
+
+  if args[2] == '1' then
+    redis.call('SET', keys[6], first .. '\n' .. args[4], 'EX', args[3])
+  end
+  return { 'ok', first }
+end
+
+-- lk_session_start: register a session, or return the active one (starting is idempotent).
+-- KEYS[1] session hash   KEYS[2] seq counter
+-- ARGV[1] new session id   ARGV[2] Postgres checkpoint seq   ARGV[3] now (ISO time)
+-- Returns {'existing' | 'new', session id, seq} | {'closing'} | {'stale', seq}
+local function lk_session_start(keys, args)
+  local checkpoint = tonumber(args[2])
+  local seq = redis.call('GET', keys[2])
+  if seq and tonumber(seq) < checkpoint then
+    -- Redis came back older than what Postgres already holds: its state must not be continued.
+    return { 'stale', seq }
+  end
+  local found = redis.call('HMGET', keys[1], 'id', 'status')
+  if found[1] and found[2] == 'active' then return { 'existing', found[1], seq or tostring(checkpoint) } end
+  if found[1] and found[2] == 'closing' then return { 'closing' } end
+  redis.call('HSET', keys[1], 'id', args[1], 'status', 'active', 'startedAt', args[3])
+  if not seq then
+    redis.call('SET', keys[2], checkpoint)
+    seq = tostring(checkpoint)
+  end
+  return { 'new', args[1], seq }
+end
+
+-- lk_load: make entities from Postgres live, never overwriting one that is already live (or
+-- tombstoned): Redis may hold newer state than the durable copy.
+-- KEYS[1] session hash   KEYS[2] versions hash   KEYS[3] entities hash
+-- ARGV[1] session id, then triples: entity id, version, entity JSON
+-- Returns the number of entities written, or -1 when the session is not the active one.
+local function lk_load(keys, args)
+  if session_error(keys[1], args[1]) == 'SESSION_NOT_FOUND' then return -1 end
+  local loaded = 0
+  for i = 2, #args, 3 do
+    if redis.call('HSETNX', keys[2], args[i], args[i + 1]) == 1 then
+      redis.call('HSET', keys[3], args[i], args[i + 2])
+      loaded = loaded + 1
+    end
+  end
+  return loaded
+end
+
+redis.register_function('lk_append', lk_append)
+redis.register_function('lk_session_start', lk_session_start)
+redis.register_function('lk_load', lk_load)

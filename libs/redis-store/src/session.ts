@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import type { Entity } from '@lorekeeper/domain';
+import { callFunction } from './functions';
+import { ACTIVE_CAMPAIGNS_KEY, campaignKeyPattern, campaignKeys } from './keys';
+
+export type SessionStartOutcome =
+  | { readonly kind: 'new' | 'existing'; readonly sessionId: string; readonly seq: number }
+  | { readonly kind: 'closing' }
+  | { readonly kind: 'stale'; readonly seq: number };
+
+/**
+ * Register `sessionId` as the campaign's session, or return the one already active. Reports a Redis
+ * whose seq is behind the Postgres checkpoint (`stale`): that state must be dropped, not continued.
+ */
+export async function registerSession(
+  redis: Redis,
+  campaignId: string,
+  sessionId: string,
+  checkpointSeq: number,
+  now: string,
+): Promise<SessionStartOutcome> {
+  const keys = campaignKeys(campaignId);
+  const reply = (await callFunction(
+    redis,
+    'lk_session_start',
+    [keys.session, keys.seq],
+    [sessionId, checkpointSeq, now],
+  )) as string[];
+  switch (reply[0]) {
+    case 'new':
+    case 'existing':
+      return { kind: reply[0], sessionId: String(reply[1]), seq: Number(reply[2]) };
+    case 'closing':
+      return { kind: 'closing' };
+    default:
+      return { kind: 'stale', seq: Number(reply[1]) };
+  }
+}
+
+export interface SessionRecord {
+  readonly id: string;
+  readonly status: 'active' | 'closing';
+  readonly startedAt: string;
+}
+
+export async function readSession(redis: Redis, campaignId: string): Promise<SessionRecord | undefined> {
+  const [id, status, startedAt] = await redis.hmget(
+    campaignKeys(campaignId).session,
+    'id',
+    'status',
+    'startedAt',
+  );
+  if (!id || (status !== 'active' && status !== 'closing')) return undefined;
+  return { id, status, startedAt: startedAt ?? '' };
+}
+
+/** The campaign's last issued seq as Redis knows it (0 when it has none). */
+export async function readHeadSeq(redis: Redis, campaignId: string): Promise<number> {
+  return Number((await redis.get(campaignKeys(campaignId).seq)) ?? 0);
+}
+
+const LOAD_CHUNK = 500;
+
+/**
+ * Make durable entities live for the session, skipping any already live (Redis may be newer).
+ * Returns how many were written, or -1 when `sessionId` is not the active session.
+ */
+export async function loadLiveEntities(
+  redis: Redis,
+  campaignId: string,
+  sessionId: string,
+  entities: readonly Entity[],
+): Promise<number> {
+  const keys = campaignKeys(campaignId);
+  const calls: Promise<unknown>[] = [];
+  for (let start = 0; start < entities.length; start += LOAD_CHUNK) {
+    const args: (string | number)[] = [sessionId];
+    for (const entity of entities.slice(start, start + LOAD_CHUNK)) {
+      args.push(entity.id, entity.version, JSON.stringify(entity));
+    }
+    // Sent together: ioredis pipelines commands issued in the same tick over one connection.
+    calls.push(callFunction(redis, 'lk_load', [keys.session, keys.versions, keys.entities], args));
+  }
+  const counts = (await Promise.all(calls)).map(Number);
+  return counts.some((count) => count < 0) ? -1 : counts.reduce((sum, count) => sum + count, 0);
+}
+
+/** Tell the persistence workers that this campaign has a session whose stream needs consuming. */
+export async function markCampaignActive(redis: Redis, campaignId: string): Promise<void> {
+  await redis.sadd(ACTIVE_CAMPAIGNS_KEY, campaignId);
+}
+
+export async function activeCampaigns(redis: Redis): Promise<string[]> {
+  return redis.smembers(ACTIVE_CAMPAIGNS_KEY);
+}
+
+/** Remove every key of the campaign (session end, or Redis found behind the checkpoint). */
+export async function deleteCampaignKeys(redis: Redis, campaignId: string): Promise<number> {
+  let deleted = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', campaignKeyPattern(campaignId), 'COUNT', 1_000);
+    cursor = next;
+    if (found.length > 0) deleted += await redis.unlink(...found);
+  } while (cursor !== '0');
+  await redis.srem(ACTIVE_CAMPAIGNS_KEY, campaignId);
+  return deleted;
+}
