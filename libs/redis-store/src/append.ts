@@ -122,3 +122,15 @@ export async function commitBatch(
       return { kind: 'cas', entityId: String(reply[1]), found: String(reply[2] ?? '') };
   }
 }
+
+/** The stored outcome of an earlier append with this idempotency key, if any. */
+export async function readIdempotentAppend(
+  redis: Redis,
+  campaignId: string,
+  idempotencyKey: string,
+): Promise<{ firstSeq: number; replayRecord: string } | undefined> {
+  const stored = await redis.get(campaignKeys(campaignId).idempotency(idempotencyKey));
+  if (stored === null) return undefined;
+  const newline = stored.indexOf('\n');
+  return { firstSeq: Number(stored.slice(0, newline)), replayRecord: stored.slice(newline + 1) };
+}

@@ -28,3 +28,12 @@ export async function connectRedis(url: string): Promise<Redis> {
     throw new ServiceUnreachableError('Redis', url, cause);
   }
 }
+
+/** True when Redis answers a PING (for readiness checks). */
+export async function ping(redis: Redis): Promise<boolean> {
+  try {
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  }
+}

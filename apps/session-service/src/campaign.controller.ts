@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import type { Logger } from 'pino';
+import { LorekeeperError } from '@lorekeeper/domain';
+import type { ErrorReply, Verb } from '@lorekeeper/protocol';
+import { campaignIdOf, isErrorReply, parseRequest, subscriptionFor } from '@lorekeeper/protocol';
+import type { SessionDeps } from './deps';
+import { SESSION_DEPS } from './deps';
+import { appendEvents } from './handlers/append';
+import { createCampaign } from './handlers/create';
+import { getEntity, listEntities } from './handlers/entity-read';
+import { failureReply } from './handlers/failure';
+import { startSession } from './handlers/session-start';
+import { UndecodableBody } from './transport/codec';
+
+interface RequestScope {
+  readonly campaignId: string;
+  readonly correlationId: string;
+  readonly logger: Logger;
+}
+
+/**
+ * The NATS edge: one method per subject, each handing a decoded body to a plain handler function.
+ * Every outcome is a reply: a success object or PROTOCOL.md's error object.
+ */
+@Controller()
+export class CampaignController {
+  constructor(@Inject(SESSION_DEPS) private readonly deps: SessionDeps) {}
+
+  @MessagePattern(subscriptionFor('create'))
+  create(@Payload() body: unknown, @Ctx() context: NatsContext) {
+    return this.serve('create', body, context, (scope) => createCampaign(this.deps, scope.campaignId, body));
+  }
+
+  @MessagePattern(subscriptionFor('session.start'))
+  sessionStart(@Payload() body: unknown, @Ctx() context: NatsContext) {
+    return this.serve('session.start', body, context, (scope) =>
+      startSession({ ...this.deps, logger: scope.logger }, scope.campaignId, parseRequest('session.start', body)),
+    );
+  }
+
+  @MessagePattern(subscriptionFor('append'))
+  append(@Payload() body: unknown, @Ctx() context: NatsContext) {
+    const started = performance.now();
+    return this.serve('append', body, context, (scope) =>
+      appendEvents({ ...this.deps, logger: scope.logger }, scope.campaignId, parseRequest('append', body), scope.correlationId),
+    ).finally(() => this.deps.metrics.appendSeconds.observe((performance.now() - started) / 1_000));
+  }
+
+  @MessagePattern(subscriptionFor('entity.get'))
+  entityGet(@Payload() body: unknown, @Ctx() context: NatsContext) {
+    return this.serve('entity.get', body, context, (scope) =>
+      getEntity(this.deps, scope.campaignId, parseRequest('entity.get', body)),
+    );
+  }
+
+  @MessagePattern(subscriptionFor('entities.list'))
+  entitiesList(@Payload() body: unknown, @Ctx() context: NatsContext) {
+    return this.serve('entities.list', body, context, (scope) =>
+      listEntities(this.deps, scope.campaignId, parseRequest('entities.list', body)),
+    );
+  }
+
+  private async serve<T>(
+    verb: Verb,
+    body: unknown,
+    context: NatsContext,
+    handle: (scope: RequestScope) => Promise<T>,
+  ): Promise<T | ErrorReply> {
+    const correlationId = context.getHeaders()?.get('Correlation-Id') || randomUUID();
+    const subject = context.getSubject();
+    const campaignId = campaignIdOf(subject);
+    const logger = this.deps.logger.child({ campaignId, correlationId, verb });
+    let reply: T | ErrorReply;
+    try {
+      if (campaignId === undefined) {
+        throw new LorekeeperError('BAD_REQUEST', `subject ${subject} does not name a valid campaign id`);
+      }
+      if (body instanceof UndecodableBody) throw body.error;
+      reply = await handle({ campaignId, correlationId, logger });
+    } catch (error) {
+      reply = failureReply(error, logger);
+    }
+    const outcome = isErrorReply(reply) ? reply.error.code : 'ok';
+    this.deps.metrics.requests.inc({ verb, outcome });
+    if (outcome === 'UNAVAILABLE') this.deps.metrics.storeErrors.inc({ store: 'redis-or-postgres' });
+    if (outcome !== 'ok') logger.debug({ outcome }, 'request refused');
+    return reply;
+  }
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import type { DomainEvent, EventMeta } from '@lorekeeper/domain';
+import { LorekeeperError, parseEvent } from '@lorekeeper/domain';
+import { loadLiveSet } from '@lorekeeper/pg-store';
+import type { AppendReply, AppendRequest, EventsNotification } from '@lorekeeper/protocol';
+import { eventsSubject } from '@lorekeeper/protocol';
+import { commitBatch, loadLiveEntities, readIdempotentAppend, streamIdOf } from '@lorekeeper/redis-store';
+import type { SessionDeps } from '../deps';
+import type { PreparedBatch } from './prepare-batch';
+import { prepareBatch } from './prepare-batch';
+
+/** How long an idempotency key's reply is kept (PROTOCOL.md: at least the life of the session). */
+export const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+
+interface ReplayRecord {
+  /** [entityId, version] per event, in order. */
+  readonly r: readonly (readonly [string, number])[];
+  /** 1 when the batch held a major event. */
+  readonly m: 0 | 1;
+}
+
+/**
+ * `campaign.<id>.append`: validate a batch, commit it atomically, publish it to followers and, for a
+ * major event, wait (bounded) until Postgres has it.
+ */
+export async function appendEvents(
+  deps: SessionDeps,
+  campaignId: string,
+  request: AppendRequest,
+  correlationId: string,
+): Promise<AppendReply> {
+  const events = parseBatch(deps, request.events);
+  const meta: EventMeta = {
+    sessionId: request.sessionId,
+    batchId: randomUUID(),
+    correlationId,
+    at: deps.now().toISOString(),
+  };
+  const committed = await deps.appendQueue.run(campaignId, () => commitWithRetries(deps, campaignId, request, events, meta));
+  const lastSeq = committed.firstSeq + committed.record.r.length - 1;
+
+  if (committed.batch) {
+    publish(deps, campaignId, committed.firstSeq, committed.batch);
+    await makeNeighbourhoodsLive(deps, campaignId, request.sessionId, events);
+    deps.metrics.eventsAppended.inc(committed.batch.events.length);
+  }
+  const durable =
+    committed.record.m === 1 &&
+    (await deps.durability.waitFor(campaignId, lastSeq, deps.config.sessionService.durableWaitMs));
+  return {
+    seq: lastSeq,
+    results: committed.record.r.map(([entityId, version], i) => ({
+      id: streamIdOf(committed.firstSeq + i),
+      seq: committed.firstSeq + i,
+      entityId,
+      version,
+    })),
+    durable,
+  };
+}
+
+function parseBatch(deps: SessionDeps, rawEvents: readonly unknown[]): DomainEvent[] {
+  const { maxEventsPerAppend, maxEventBytes } = deps.config.sessionService;
+  if (rawEvents.length > maxEventsPerAppend) {
+    throw new LorekeeperError(
+      'PAYLOAD_TOO_LARGE',
+      `an append holds at most ${maxEventsPerAppend} events, found ${rawEvents.length}`,
+      { limit: maxEventsPerAppend, found: rawEvents.length },
+    );
+  }
+  return rawEvents.map((raw, index) => {
+    const bytes = Buffer.byteLength(JSON.stringify(raw));
+    if (bytes > maxEventBytes) {
+      throw new LorekeeperError(
+        'PAYLOAD_TOO_LARGE',
+        `events.${index} is ${bytes} bytes; an event holds at most ${maxEventBytes}`,
+        { index, limit: maxEventBytes, found: bytes },
+      );
+    }
+    return parseEvent(raw, deps.registry, `events.${index}`);
+  });
+}
+
+interface Committed {
+  readonly firstSeq: number;
+  readonly record: ReplayRecord;
+  /** The batch this request committed; absent when an earlier request with the same key did. */
+  readonly batch?: PreparedBatch;
+}
+
+async function commitWithRetries(
+  deps: SessionDeps,
+  campaignId: string,
+  request: AppendRequest,
+  events: readonly DomainEvent[],
+  meta: EventMeta,
+): Promise<Committed> {
+  // A retried request must get its first reply, not a validation error against the state it made.
+  if (request.idempotencyKey !== undefined) {
+    const earlier = await readIdempotentAppend(deps.redis, campaignId, request.idempotencyKey);
+    if (earlier) return { firstSeq: earlier.firstSeq, record: JSON.parse(earlier.replayRecord) as ReplayRecord };
+  }
+  const { casRetries, transientTtlSeconds } = deps.config.sessionService;
+  for (let attempt = 0; attempt <= casRetries; attempt += 1) {
+    const batch = await prepareBatch(deps, campaignId, events, meta);
+    const record: ReplayRecord = { r: batch.events.map((e) => [e.entityId, e.version] as const), m: batch.major ? 1 : 0 };
+    const outcome = await commitBatch(deps.redis, campaignId, {
+      sessionId: request.sessionId,
+      idempotencyKey: request.idempotencyKey,
+      idempotencyTtlSeconds: IDEMPOTENCY_TTL_SECONDS,
+      replayRecord: JSON.stringify(record),
+      transientTtlSeconds,
+      entities: batch.writes,
+      events: batch.events,
+    });
+    switch (outcome.kind) {
+      case 'ok':
+        return { firstSeq: outcome.firstSeq, record, batch };
+      case 'replay':
+        return { firstSeq: outcome.firstSeq, record: JSON.parse(outcome.replayRecord) as ReplayRecord };
+      case 'error':
+        throw new LorekeeperError(
+          outcome.code,
+          outcome.code === 'SESSION_CLOSING'
+            ? `campaign ${campaignId} is ending its session; the append was not applied`
+            : `session ${request.sessionId} is not the active session of campaign ${campaignId}`,
+        );
+      case 'cas':
+        // Another instance changed an entity between our read and the commit: read again.
+        deps.metrics.casRetries.inc();
+        deps.logger.debug({ campaignId, entityId: outcome.entityId, attempt }, 'compare-and-set retry');
+        break;
+    }
+  }
+  throw new LorekeeperError(
+    'UNAVAILABLE',
+    `campaign ${campaignId} is too contended: gave up after ${casRetries + 1} attempts; nothing was applied, retry`,
+  );
+}
+
+function publish(deps: SessionDeps, campaignId: string, firstSeq: number, batch: PreparedBatch): void {
+  const notification: EventsNotification = {
+    campaignId,
+    seq: firstSeq + batch.events.length - 1,
+    events: batch.events.map((event, i) => ({
+      id: streamIdOf(firstSeq + i),
+      seq: firstSeq + i,
+      type: event.type,
+      entityId: event.entityId,
+      version: event.version,
+      data: event.data,
+      transient: event.transient,
+    })),
+  };
+  try {
+    deps.nats.publish(eventsSubject(campaignId), JSON.stringify(notification));
+  } catch (error) {
+    // The batch is committed; followers can catch up from the stream. Never fail the append here.
+    deps.logger.warn({ err: error, campaignId }, 'could not publish the committed batch');
+  }
+}
+
+/** `player.moved` makes the new neighbourhood live (PROTOCOL.md, "Selective loading"). */
+async function makeNeighbourhoodsLive(
+  deps: SessionDeps,
+  campaignId: string,
+  sessionId: string,
+  events: readonly DomainEvent[],
+): Promise<void> {
+  const moved = [...new Set(events.filter((e) => e.type === 'player.moved').map((e) => e.entityId))];
+  if (moved.length === 0) return;
+  const liveSet = await loadLiveSet(deps.db, campaignId, moved);
+  await loadLiveEntities(deps.redis, campaignId, sessionId, liveSet.entities);
+}

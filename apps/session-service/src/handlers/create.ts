@@ -1,0 +1,23 @@
+import { LorekeeperError, parseWorldDocument } from '@lorekeeper/domain';
+import { insertCampaign, insertEntities } from '@lorekeeper/pg-store';
+import type { CreateReply } from '@lorekeeper/protocol';
+import type { SessionDeps } from '../deps';
+
+/** `campaign.<id>.create`: validate a world document and write it to Postgres in one transaction. */
+export async function createCampaign(deps: SessionDeps, campaignId: string, body: unknown): Promise<CreateReply> {
+  const world = parseWorldDocument(body, deps.registry);
+  if (world.campaignId !== campaignId) {
+    throw new LorekeeperError(
+      'BAD_REQUEST',
+      `the subject names campaign ${campaignId} but the document is for ${world.campaignId}`,
+    );
+  }
+  if (world.seq !== 0) {
+    throw new LorekeeperError('BAD_REQUEST', `create takes a world document with seq 0, found seq ${world.seq}`);
+  }
+  await deps.db.transaction().execute(async (trx) => {
+    await insertCampaign(trx, { id: campaignId, name: world.name });
+    await insertEntities(trx, campaignId, world.entities);
+  });
+  return { campaignId, entities: world.entities.length };
+}

@@ -1,0 +1,89 @@
+import type { DomainEvent, Entity, EventMeta } from '@lorekeeper/domain';
+import { checkReferences, definitionOf, evolve, kindOf, nextVersion, referencesOf } from '@lorekeeper/domain';
+import { findEntities } from '@lorekeeper/pg-store';
+import type { EntityWrite, EventWrite } from '@lorekeeper/redis-store';
+import { ABSENT, liveToken, readLive, tombstoneToken } from '@lorekeeper/redis-store';
+import type { SessionDeps } from '../deps';
+
+/** A batch validated against current state and ready for the compare-and-set commit. */
+export interface PreparedBatch {
+  readonly writes: readonly EntityWrite[];
+  readonly events: readonly (EventWrite & { readonly transient: boolean })[];
+  /** True when the batch holds a major event: the reply waits for Postgres. */
+  readonly major: boolean;
+}
+
+/**
+ * Validate a batch and compute every new state with the domain's `evolve`, against the live state in
+ * Redis, falling back to Postgres for entities that are not live. Each entity read is recorded with
+ * its version token so the commit can check nothing changed in between. Throws the domain's coded
+ * errors; changes nothing.
+ */
+export async function prepareBatch(
+  deps: SessionDeps,
+  campaignId: string,
+  events: readonly DomainEvent[],
+  meta: EventMeta,
+): Promise<PreparedBatch> {
+  const isTransient = (id: string) => deps.registry.kind(kindOf(id))?.persistence === 'transient';
+  const ids = new Set<string>();
+  for (const event of events) {
+    ids.add(event.entityId);
+    for (const reference of referencesOf(event, deps.registry)) ids.add(reference.id);
+  }
+  const live = await readLive(deps.redis, campaignId, [...ids], isTransient);
+  const notLive = [...live].filter(([id, read]) => read.token === ABSENT && !isTransient(id)).map(([id]) => id);
+  const durable = notLive.length === 0 ? [] : await findEntities(deps.db, campaignId, notLive);
+
+  const current = new Map<string, Entity | undefined>();
+  for (const [id, read] of live) current.set(id, read.entity);
+  const fromPostgres = new Set<string>();
+  for (const entity of durable) {
+    current.set(entity.id, entity);
+    fromPostgres.add(entity.id);
+  }
+
+  const touched = new Map<string, number>();
+  const eventWrites: (EventWrite & { transient: boolean })[] = [];
+  let major = false;
+  for (const event of events) {
+    checkReferences(event, (id) => current.get(id), deps.registry);
+    const target = current.get(event.entityId);
+    const next = evolve(target, event, deps.registry);
+    const version = nextVersion(target);
+    current.set(event.entityId, next ?? undefined);
+    touched.set(event.entityId, version);
+    const definition = definitionOf(event, deps.registry);
+    major ||= definition.major;
+    eventWrites.push({
+      type: event.type,
+      entityId: event.entityId,
+      version,
+      data: event.data,
+      meta,
+      transient: definition.persistence === 'transient',
+    });
+  }
+
+  const writes: EntityWrite[] = [];
+  for (const [id, read] of live) {
+    const entity = current.get(id);
+    const lastVersion = touched.get(id);
+    if (lastVersion !== undefined) {
+      const newToken = entity ? liveToken(entity.version) : tombstoneToken(lastVersion);
+      writes.push({ entityId: id, transient: read.transient, expectedToken: read.token, newToken, entity: entity ?? null });
+    } else if (fromPostgres.has(id) && entity) {
+      // Only referenced, and not live yet: make it live with its durable state.
+      writes.push({ entityId: id, transient: false, expectedToken: ABSENT, newToken: liveToken(entity.version), entity });
+    } else {
+      writes.push({
+        entityId: id,
+        transient: read.transient,
+        expectedToken: read.token,
+        newToken: read.token,
+        entity: entity ?? null,
+      });
+    }
+  }
+  return { writes, events: eventWrites, major };
+}

@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '@lorekeeper/config';
+import { referenceRegistry } from '@lorekeeper/domain';
+import { ping } from '@lorekeeper/redis-store';
+import type { SessionDeps } from './deps';
+import type { DurabilityWaiter } from './durability';
+import { CheckpointPollingWaiter } from './durability';
+import { KeyedQueue } from './keyed-queue';
+import { portOf, startOpsServer } from './ops/http';
+import { createSessionMetrics } from './ops/metrics';
+import { PinoNestLogger } from './ops/nest-logger';
+import { SessionModule } from './session.module';
+import { closeAll, connectAll } from './startup';
+import { LorekeeperNatsServer } from './transport/server';
+
+export interface RunningSessionService {
+  readonly deps: SessionDeps;
+  readonly httpPort: number;
+  /** Graceful: stop taking requests, answer those in flight, then close every connection. */
+  close(): Promise<void>;
+}
+
+export interface SessionServiceOptions {
+  /** Replace how durability is awaited (tests of the timeout path). */
+  readonly durability?: DurabilityWaiter;
+}
+
+/** Connect, serve the NATS subjects and the ops endpoints; everything main.ts runs, callable in a test. */
+export async function startSessionService(
+  config: Config,
+  logger: Logger,
+  options: SessionServiceOptions = {},
+): Promise<RunningSessionService> {
+  const connections = await connectAll(config, 'lorekeeper-session-service');
+  const metrics = createSessionMetrics();
+  const durability = options.durability ?? new CheckpointPollingWaiter(connections.db);
+  const deps: SessionDeps = {
+    config,
+    registry: referenceRegistry,
+    ...connections,
+    durability,
+    metrics,
+    logger,
+    appendQueue: new KeyedQueue(),
+    now: () => new Date(),
+  };
+  let app: INestMicroservice | undefined;
+  let ops: Server | undefined;
+  try {
+    app = await NestFactory.createMicroservice(SessionModule.forDeps(deps), {
+      strategy: new LorekeeperNatsServer({
+        servers: config.natsUrl,
+        name: 'lorekeeper-session-service',
+        queue: config.sessionService.queueGroup,
+        maxReconnectAttempts: -1,
+      }),
+      logger: new PinoNestLogger(logger),
+    });
+    await app.listen();
+    ops = await startOpsServer(config.sessionService.httpPort, metrics.registry, async () => ({
+      redis: await ping(connections.redis),
+      postgres: await sql`select 1`.execute(connections.db).then(
+        () => true,
+        () => false,
+      ),
+      nats: !connections.nats.isClosed(),
+    }));
+  } catch (error) {
+    await app?.close();
+    await closeAll(connections);
+    throw error;
+  }
+  const started = { app, ops };
+  return {
+    deps,
+    httpPort: portOf(ops),
+    close: async () => {
+      await started.app.close();
+      durability.close();
+      started.ops.close();
+      await closeAll(connections);
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { connect } from 'nats';
+import type { NatsConnection } from 'nats';
+import type { Config } from '@lorekeeper/config';
+import { ServiceUnreachableError } from '@lorekeeper/config';
+import type { Database } from '@lorekeeper/pg-store';
+import { connectDatabase } from '@lorekeeper/pg-store';
+import type { Redis } from '@lorekeeper/redis-store';
+import { connectRedis, loadFunctions } from '@lorekeeper/redis-store';
+
+export interface Connections {
+  readonly redis: Redis;
+  readonly db: Kysely<Database>;
+  readonly nats: NatsConnection;
+}
+
+/** A startup problem the operator can fix; main prints the message and exits non-zero. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/**
+ * Connect to all three services, reporting every one that does not answer (with how to start it),
+ * then check the schema is migrated and load the Redis Functions.
+ */
+export async function connectAll(config: Config, name: string): Promise<Connections> {
+  const [redis, db, nats] = await Promise.allSettled([
+    connectRedis(config.redisUrl),
+    connectDatabase(config.databaseUrl),
+    connectNats(config.natsUrl, name),
+  ]);
+  const failures = [redis, db, nats].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failures.length > 0) {
+    if (redis.status === 'fulfilled') redis.value.disconnect();
+    if (db.status === 'fulfilled') await db.value.destroy();
+    if (nats.status === 'fulfilled') await nats.value.close();
+    throw new StartupError(failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n'));
+  }
+  const connections = {
+    redis: (redis as PromiseFulfilledResult<Redis>).value,
+    db: (db as PromiseFulfilledResult<Kysely<Database>>).value,
+    nats: (nats as PromiseFulfilledResult<NatsConnection>).value,
+  };
+  try {
+    await sql`select 1 from campaigns limit 1`.execute(connections.db);
+  } catch {
+    await closeAll(connections);
+    throw new StartupError(
+      'the database has no Lorekeeper schema: run `npx lorekeeper migrate` (or `npm run migrate`) first',
+    );
+  }
+  await loadFunctions(connections.redis);
+  return connections;
+}
+
+export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  try {
+    return await connect({ servers: url, name, maxReconnectAttempts: -1, timeout: 2_000 });
+  } catch (cause) {
+    throw new ServiceUnreachableError('NATS', url, cause);
+  }
+}
+
+export async function closeAll(connections: Connections): Promise<void> {
+  await Promise.allSettled([connections.nats.drain(), connections.redis.quit(), connections.db.destroy()]);
+}
