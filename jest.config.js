@@ -16,6 +16,8 @@ const globalSetup = '<rootDir>/libs/testing/src/global-setup.ts';
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Integration and e2e tests start real services; jest applies this one timeout to every project.
+  testTimeout: 60_000,
   projects: [
     { ...shared, displayName: 'unit', testRegex: '(?<!\\.int|\\.e2e)\\.spec\\.ts$' },
     {
@@ -25,6 +27,6 @@ module.exports = {
       testTimeout: 60_000,
       globalSetup,
     },
-    { ...shared, displayName: 'e2e', testRegex: '\\.e2e\\.spec\\.ts$', testTimeout: 120_000, globalSetup },
+    { ...shared, displayName: 'e2e', testRegex: '\\.e2e\\.spec\\.ts$', globalSetup },
   ],
 };

@@ -36,7 +36,11 @@ export class CampaignController {
   @MessagePattern(subscriptionFor('session.start'))
   sessionStart(@Payload() body: unknown, @Ctx() context: NatsContext) {
     return this.serve('session.start', body, context, (scope) =>
-      startSession({ ...this.deps, logger: scope.logger }, scope.campaignId, parseRequest('session.start', body)),
+      startSession(
+        { ...this.deps, logger: scope.logger },
+        scope.campaignId,
+        parseRequest('session.start', body),
+      ),
     );
   }
 
@@ -44,7 +48,12 @@ export class CampaignController {
   append(@Payload() body: unknown, @Ctx() context: NatsContext) {
     const started = performance.now();
     return this.serve('append', body, context, (scope) =>
-      appendEvents({ ...this.deps, logger: scope.logger }, scope.campaignId, parseRequest('append', body), scope.correlationId),
+      appendEvents(
+        { ...this.deps, logger: scope.logger },
+        scope.campaignId,
+        parseRequest('append', body),
+        scope.correlationId,
+      ),
     ).finally(() => this.deps.metrics.appendSeconds.observe((performance.now() - started) / 1_000));
   }
 

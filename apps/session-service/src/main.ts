@@ -27,7 +27,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const known = error instanceof StartupError || error instanceof ConfigError;
-  const message = known ? error.message : `failed to start: ${error instanceof Error ? error.stack : String(error)}`;
+  const message = known
+    ? error.message
+    : `failed to start: ${error instanceof Error ? error.stack : String(error)}`;
   process.stderr.write(`session-service: ${message}\n`);
   process.exit(1);
 });

@@ -35,7 +35,9 @@ export async function connectAll(config: Config, name: string): Promise<Connecti
     if (redis.status === 'fulfilled') redis.value.disconnect();
     if (db.status === 'fulfilled') await db.value.destroy();
     if (nats.status === 'fulfilled') await nats.value.close();
-    throw new StartupError(failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n'));
+    throw new StartupError(
+      failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n'),
+    );
   }
   const connections = {
     redis: (redis as PromiseFulfilledResult<Redis>).value,

@@ -3,3 +3,4 @@ export * from './campaigns';
 export * from './database';
 export * from './given';
 export * from './world-fixtures';
+export * from './processes';

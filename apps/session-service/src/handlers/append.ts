@@ -36,7 +36,9 @@ export async function appendEvents(
     correlationId,
     at: deps.now().toISOString(),
   };
-  const committed = await deps.appendQueue.run(campaignId, () => commitWithRetries(deps, campaignId, request, events, meta));
+  const committed = await deps.appendQueue.run(campaignId, () =>
+    commitWithRetries(deps, campaignId, request, events, meta),
+  );
   const lastSeq = committed.firstSeq + committed.record.r.length - 1;
 
   if (committed.batch) {
@@ -98,12 +100,16 @@ async function commitWithRetries(
   // A retried request must get its first reply, not a validation error against the state it made.
   if (request.idempotencyKey !== undefined) {
     const earlier = await readIdempotentAppend(deps.redis, campaignId, request.idempotencyKey);
-    if (earlier) return { firstSeq: earlier.firstSeq, record: JSON.parse(earlier.replayRecord) as ReplayRecord };
+    if (earlier)
+      return { firstSeq: earlier.firstSeq, record: JSON.parse(earlier.replayRecord) as ReplayRecord };
   }
   const { casRetries, transientTtlSeconds } = deps.config.sessionService;
   for (let attempt = 0; attempt <= casRetries; attempt += 1) {
     const batch = await prepareBatch(deps, campaignId, events, meta);
-    const record: ReplayRecord = { r: batch.events.map((e) => [e.entityId, e.version] as const), m: batch.major ? 1 : 0 };
+    const record: ReplayRecord = {
+      r: batch.events.map((e) => [e.entityId, e.version] as const),
+      m: batch.major ? 1 : 0,
+    };
     const outcome = await commitBatch(deps.redis, campaignId, {
       sessionId: request.sessionId,
       idempotencyKey: request.idempotencyKey,

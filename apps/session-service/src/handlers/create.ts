@@ -4,7 +4,11 @@ import type { CreateReply } from '@lorekeeper/protocol';
 import type { SessionDeps } from '../deps';
 
 /** `campaign.<id>.create`: validate a world document and write it to Postgres in one transaction. */
-export async function createCampaign(deps: SessionDeps, campaignId: string, body: unknown): Promise<CreateReply> {
+export async function createCampaign(
+  deps: SessionDeps,
+  campaignId: string,
+  body: unknown,
+): Promise<CreateReply> {
   const world = parseWorldDocument(body, deps.registry);
   if (world.campaignId !== campaignId) {
     throw new LorekeeperError(
@@ -13,7 +17,10 @@ export async function createCampaign(deps: SessionDeps, campaignId: string, body
     );
   }
   if (world.seq !== 0) {
-    throw new LorekeeperError('BAD_REQUEST', `create takes a world document with seq 0, found seq ${world.seq}`);
+    throw new LorekeeperError(
+      'BAD_REQUEST',
+      `create takes a world document with seq 0, found seq ${world.seq}`,
+    );
   }
   await deps.db.transaction().execute(async (trx) => {
     await insertCampaign(trx, { id: campaignId, name: world.name });

@@ -1,7 +1,12 @@
 import type { Entity } from '@lorekeeper/domain';
 import { LorekeeperError, kindOf } from '@lorekeeper/domain';
 import { findEntity } from '@lorekeeper/pg-store';
-import type { EntitiesListReply, EntitiesListRequest, EntityGetReply, EntityGetRequest } from '@lorekeeper/protocol';
+import type {
+  EntitiesListReply,
+  EntitiesListRequest,
+  EntityGetReply,
+  EntityGetRequest,
+} from '@lorekeeper/protocol';
 import { ABSENT, listLive, loadLiveEntities, readLive, readSession } from '@lorekeeper/redis-store';
 import type { SessionDeps } from '../deps';
 
@@ -9,7 +14,11 @@ import type { SessionDeps } from '../deps';
  * `campaign.<id>.entity.get`: the live state; an entity that is not live is read from Postgres and,
  * while a session is active, made live.
  */
-export async function getEntity(deps: SessionDeps, campaignId: string, request: EntityGetRequest): Promise<EntityGetReply> {
+export async function getEntity(
+  deps: SessionDeps,
+  campaignId: string,
+  request: EntityGetRequest,
+): Promise<EntityGetReply> {
   const { entityId } = request;
   const transient = deps.registry.kind(kindOf(entityId))?.persistence === 'transient';
   const read = (await readLive(deps.redis, campaignId, [entityId], () => transient)).get(entityId);
@@ -30,7 +39,9 @@ export async function listEntities(
   campaignId: string,
   request: EntitiesListRequest,
 ): Promise<EntitiesListReply> {
-  const entities = (await listLive(deps.redis, campaignId)).filter((entity) => matches(deps, entity, request));
+  const entities = (await listLive(deps.redis, campaignId)).filter((entity) =>
+    matches(deps, entity, request),
+  );
   entities.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { entities };
 }
@@ -44,7 +55,11 @@ function matches(deps: SessionDeps, entity: Entity, filter: EntitiesListRequest)
 }
 
 function notFound(entityId: string, campaignId: string): LorekeeperError {
-  return new LorekeeperError('UNKNOWN_ENTITY', `${entityId} exists neither live nor in Postgres for campaign ${campaignId}`, {
-    entityId,
-  });
+  return new LorekeeperError(
+    'UNKNOWN_ENTITY',
+    `${entityId} exists neither live nor in Postgres for campaign ${campaignId}`,
+    {
+      entityId,
+    },
+  );
 }

@@ -40,10 +40,15 @@ export function failureReply(error: unknown, logger: Logger): ErrorReply {
   if (isUnavailable(error)) {
     logger.warn({ err: error }, 'a store is unavailable');
     return errorReply(
-      new LorekeeperError('UNAVAILABLE', 'Redis or Postgres is unreachable; nothing was applied, retry later'),
+      new LorekeeperError(
+        'UNAVAILABLE',
+        'Redis or Postgres is unreachable; nothing was applied, retry later',
+      ),
     );
   }
   const correlationId = randomUUID();
   logger.error({ err: error, correlationId }, 'internal error');
-  return errorReply(new LorekeeperError('INTERNAL', `internal error (correlation id ${correlationId})`, { correlationId }));
+  return errorReply(
+    new LorekeeperError('INTERNAL', `internal error (correlation id ${correlationId})`, { correlationId }),
+  );
 }

@@ -32,7 +32,9 @@ export async function prepareBatch(
     for (const reference of referencesOf(event, deps.registry)) ids.add(reference.id);
   }
   const live = await readLive(deps.redis, campaignId, [...ids], isTransient);
-  const notLive = [...live].filter(([id, read]) => read.token === ABSENT && !isTransient(id)).map(([id]) => id);
+  const notLive = [...live]
+    .filter(([id, read]) => read.token === ABSENT && !isTransient(id))
+    .map(([id]) => id);
   const durable = notLive.length === 0 ? [] : await findEntities(deps.db, campaignId, notLive);
 
   const current = new Map<string, Entity | undefined>();
@@ -71,10 +73,22 @@ export async function prepareBatch(
     const lastVersion = touched.get(id);
     if (lastVersion !== undefined) {
       const newToken = entity ? liveToken(entity.version) : tombstoneToken(lastVersion);
-      writes.push({ entityId: id, transient: read.transient, expectedToken: read.token, newToken, entity: entity ?? null });
+      writes.push({
+        entityId: id,
+        transient: read.transient,
+        expectedToken: read.token,
+        newToken,
+        entity: entity ?? null,
+      });
     } else if (fromPostgres.has(id) && entity) {
       // Only referenced, and not live yet: make it live with its durable state.
-      writes.push({ entityId: id, transient: false, expectedToken: ABSENT, newToken: liveToken(entity.version), entity });
+      writes.push({
+        entityId: id,
+        transient: false,
+        expectedToken: ABSENT,
+        newToken: liveToken(entity.version),
+        entity,
+      });
     } else {
       writes.push({
         entityId: id,

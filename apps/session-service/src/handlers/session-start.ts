@@ -32,7 +32,10 @@ export async function startSession(
   const session = await register(deps, campaignId);
   const loaded = await loadLiveEntities(deps.redis, campaignId, session.sessionId, liveSet.entities);
   if (loaded < 0) {
-    throw new LorekeeperError('SESSION_NOT_FOUND', `the session of campaign ${campaignId} ended while starting`);
+    throw new LorekeeperError(
+      'SESSION_NOT_FOUND',
+      `the session of campaign ${campaignId} ended while starting`,
+    );
   }
   await markCampaignActive(deps.redis, campaignId);
   deps.logger.info(
@@ -52,13 +55,22 @@ async function register(
 ): Promise<{ sessionId: string; seq: number; joined: boolean }> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const checkpoint = await readCheckpoint(deps.db, campaignId);
-    const outcome = await registerSession(deps.redis, campaignId, randomUUID(), checkpoint.seq, deps.now().toISOString());
+    const outcome = await registerSession(
+      deps.redis,
+      campaignId,
+      randomUUID(),
+      checkpoint.seq,
+      deps.now().toISOString(),
+    );
     switch (outcome.kind) {
       case 'new':
       case 'existing':
         return { sessionId: outcome.sessionId, seq: outcome.seq, joined: outcome.kind === 'existing' };
       case 'closing':
-        throw new LorekeeperError('SESSION_CLOSING', `campaign ${campaignId} is ending its session; start again after`);
+        throw new LorekeeperError(
+          'SESSION_CLOSING',
+          `campaign ${campaignId} is ending its session; start again after`,
+        );
       case 'stale':
         // Redis came back older than Postgres (DESIGN.md, failure model): drop its copy of the
         // campaign and start over from the durable state rather than continue from stale state.

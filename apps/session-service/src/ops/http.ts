@@ -9,7 +9,11 @@ export type ReadinessCheck = () => Promise<Record<string, boolean>>;
  * /metrics (Prometheus), /health/live (the process answers) and /health/ready (every store answers;
  * 503 with the failing ones otherwise). Plain node:http: no web framework for three routes.
  */
-export async function startOpsServer(port: number, registry: Registry, ready: ReadinessCheck): Promise<Server> {
+export async function startOpsServer(
+  port: number,
+  registry: Registry,
+  ready: ReadinessCheck,
+): Promise<Server> {
   const server = createServer((request, response) => {
     const reply = (status: number, body: string, type = 'application/json') => {
       response.writeHead(status, { 'content-type': type });

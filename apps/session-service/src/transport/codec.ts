@@ -30,7 +30,9 @@ export class PlainJsonDeserializer implements ConsumerDeserializer {
       data = decodeBody(value);
     } catch (error) {
       data = new UndecodableBody(
-        error instanceof LorekeeperError ? error : new LorekeeperError('BAD_REQUEST', 'request body is unreadable'),
+        error instanceof LorekeeperError
+          ? error
+          : new LorekeeperError('BAD_REQUEST', 'request body is unreadable'),
       );
     }
     return { id: randomUUID(), pattern: options?.channel ?? '', data };

@@ -18,18 +18,27 @@ export class LorekeeperNatsServer extends ServerNats {
     private readonly natsOptions: ServerNatsOptions & { queue: string },
     private readonly drainTimeoutMs = 10_000,
   ) {
-    super({ ...natsOptions, serializer: new PlainJsonSerializer(), deserializer: new PlainJsonDeserializer() });
+    super({
+      ...natsOptions,
+      serializer: new PlainJsonSerializer(),
+      deserializer: new PlainJsonDeserializer(),
+    });
   }
 
   /** Subscribe every pattern in the queue group, keeping the subscriptions so close can stop them. */
   override bindEvents(client: NatsConnection): void {
     for (const channel of this.messageHandlers.keys()) {
       const handle = this.getMessageHandler(channel).bind(this) as (error: unknown, message: unknown) => void;
-      this.ownSubscriptions.push(client.subscribe(channel, { queue: this.natsOptions.queue, callback: handle }));
+      this.ownSubscriptions.push(
+        client.subscribe(channel, { queue: this.natsOptions.queue, callback: handle }),
+      );
     }
   }
 
-  override async handleMessage(channel: string, natsMsg: Parameters<ServerNats['handleMessage']>[1]): Promise<void> {
+  override async handleMessage(
+    channel: string,
+    natsMsg: Parameters<ServerNats['handleMessage']>[1],
+  ): Promise<void> {
     this.inFlight += 1;
     try {
       await super.handleMessage(channel, natsMsg);

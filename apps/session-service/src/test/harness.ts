@@ -1,0 +1,95 @@
+import type { Msg, NatsConnection } from 'nats';
+import { connect } from 'nats';
+import pino from 'pino';
+import { loadConfig } from '@lorekeeper/config';
+import type { WorldDocument } from '@lorekeeper/domain';
+import type { Verb } from '@lorekeeper/protocol';
+import { subjectFor } from '@lorekeeper/protocol';
+import type { Redis } from '@lorekeeper/redis-store';
+import { connectRedis } from '@lorekeeper/redis-store';
+import type { ServerProcess, TestDatabase } from '@lorekeeper/testing';
+import { createTestDatabase, startPrivateNats, uniqueCampaignId } from '@lorekeeper/testing';
+import type { RunningSessionService, SessionServiceOptions } from '../service';
+import { startSessionService } from '../service';
+
+/** A reply as a game server sees it: the JSON body and the service-error headers. */
+export interface WireReply {
+  // Replies are arbitrary JSON; tests read the fields they assert on.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly body: any;
+  readonly statusHeader: string | undefined;
+  readonly messageHeader: string | undefined;
+}
+
+export interface Harness {
+  readonly db: TestDatabase;
+  readonly redis: Redis;
+  /** A plain nats.js client, as a game server would use. */
+  readonly nats: NatsConnection;
+  readonly service: RunningSessionService;
+  request(campaignId: string, verb: Verb, body: unknown, timeoutMs?: number): Promise<WireReply>;
+  /** Create a campaign from a world document under a fresh id; returns the id. */
+  createCampaign(world: WorldDocument, label?: string): Promise<string>;
+  startSession(campaignId: string, playerIds: readonly string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function decodeReply(message: Msg): WireReply {
+  return {
+    body: JSON.parse(new TextDecoder().decode(message.data)) as unknown,
+    statusHeader: message.headers?.get('Nats-Service-Error-Code') || undefined,
+    messageHeader: message.headers?.get('Nats-Service-Error') || undefined,
+  };
+}
+
+/**
+ * A session service of this test file's own (own database, own NATS server, the shared Redis), and
+ * a plain NATS client to talk to it.
+ */
+export async function startHarness(
+  label: string,
+  env: Record<string, string> = {},
+  options: SessionServiceOptions = {},
+): Promise<Harness> {
+  const db = await createTestDatabase(label);
+  const natsServer: ServerProcess = await startPrivateNats();
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: db.url,
+    NATS_URL: natsServer.url,
+    SESSION_HTTP_PORT: '0',
+    ...env,
+  });
+  const service = await startSessionService(config, pino({ level: 'silent' }), options);
+  const redis = await connectRedis(config.redisUrl);
+  const nats = await connect({ servers: natsServer.url });
+  const request = async (campaignId: string, verb: Verb, body: unknown, timeoutMs = 10_000) => {
+    const payload = body instanceof Uint8Array || typeof body === 'string' ? body : JSON.stringify(body);
+    return decodeReply(await nats.request(subjectFor(campaignId, verb), payload, { timeout: timeoutMs }));
+  };
+  return {
+    db,
+    redis,
+    nats,
+    service,
+    request,
+    async createCampaign(world, campaignLabel = label) {
+      const campaignId = uniqueCampaignId(campaignLabel);
+      const reply = await request(campaignId, 'create', { ...world, campaignId });
+      if (reply.body.error) throw new Error(`create failed: ${JSON.stringify(reply.body)}`);
+      return campaignId;
+    },
+    async startSession(campaignId, playerIds) {
+      const reply = await request(campaignId, 'session.start', { playerIds });
+      if (reply.body.error) throw new Error(`session.start failed: ${JSON.stringify(reply.body)}`);
+      return reply.body.sessionId as string;
+    },
+    async close() {
+      await nats.close();
+      await service.close();
+      redis.disconnect();
+      await natsServer.stop();
+      await db.destroy();
+    },
+  };
+}

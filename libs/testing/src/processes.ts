@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { answers } from './services';
+
+/** A free loopback TCP port (asked of the kernel, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function spawnServer(
+  binary: string,
+  args: readonly string[],
+  url: string,
+  port: number,
+): Promise<ServerProcess> {
+  const child = spawn(binary, args, { stdio: 'ignore' });
+  await waitUntil(() => answers(url, 200), 10_000, `${binary} on port ${port}`);
+  return {
+    url,
+    port,
+    process: child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+const NATS_SERVER_CANDIDATES = [
+  '/usr/sbin/nats-server',
+  '/usr/bin/nats-server',
+  '/usr/local/bin/nats-server',
+];
+
+export function natsServerBinary(): string | undefined {
+  return NATS_SERVER_CANDIDATES.find((path) => existsSync(path));
+}
+
+/**
+ * A NATS server of this test file's own, so that services started by parallel test files (which all
+ * subscribe to `campaign.*.<verb>`) never answer each other's requests. Falls back to NATS_URL when no
+ * nats-server binary is installed (each file then must use campaign ids nobody else serves).
+ */
+export async function startPrivateNats(): Promise<ServerProcess> {
+  const binary = natsServerBinary();
+  if (!binary) {
+    const url = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+    return { url, port: Number(new URL(url).port), process: undefined as never, stop: async () => undefined };
+  }
+  const port = await freePort();
+  return spawnServer(binary, ['-a', '127.0.0.1', '-p', String(port)], `nats://127.0.0.1:${port}`, port);
+}
+
+/** A throwaway Redis on its own port (for tests that kill or flush it). `args` are extra flags. */
+export async function startPrivateRedis(args: readonly string[] = [], dir?: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const base = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  return spawnServer(
+    'redis-server',
+    [...base, ...(dir ? ['--dir', dir] : []), ...args],
+    `redis://127.0.0.1:${port}`,
+    port,
+  );
+}
