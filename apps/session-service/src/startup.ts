@@ -65,5 +65,10 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
 }
 
 export async function closeAll(connections: Connections): Promise<void> {
-  await Promise.allSettled([connections.nats.drain(), connections.redis.quit(), connections.db.destroy()]);
+  // quit() waits for Redis to answer; a Redis that is gone gets a plain disconnect instead.
+  const redis =
+    connections.redis.status === 'ready'
+      ? connections.redis.quit()
+      : Promise.resolve(connections.redis.disconnect());
+  await Promise.allSettled([connections.nats.drain(), redis, connections.db.destroy()]);
 }

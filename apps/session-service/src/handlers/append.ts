@@ -173,8 +173,13 @@ async function makeNeighbourhoodsLive(
   sessionId: string,
   events: readonly DomainEvent[],
 ): Promise<void> {
-  const moved = [...new Set(events.filter((e) => e.type === 'player.moved').map((e) => e.entityId))];
-  if (moved.length === 0) return;
-  const liveSet = await loadLiveSet(deps.db, campaignId, moved);
+  // The last move of each player wins; Postgres does not know about it yet.
+  const regions = new Map<string, string>();
+  for (const event of events) {
+    if (event.type === 'player.moved')
+      regions.set(event.entityId, (event.data as { regionId: string }).regionId);
+  }
+  if (regions.size === 0) return;
+  const liveSet = await loadLiveSet(deps.db, campaignId, [...regions.keys()], deps.registry, regions);
   await loadLiveEntities(deps.redis, campaignId, sessionId, liveSet.entities);
 }

@@ -1,0 +1,57 @@
+import { selectLiveSet } from '@lorekeeper/domain';
+import { campaignKeys } from '@lorekeeper/redis-store';
+import { entitiesById, generateWorld } from '@lorekeeper/testing';
+import type { Harness } from './test/harness';
+import { startHarness } from './test/harness';
+import { createCampaign } from './handlers/create';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness('loading');
+});
+afterAll(() => h.close());
+
+/** Bytes Redis uses for a campaign's live state. */
+async function liveBytes(campaignId: string): Promise<number> {
+  const keys = campaignKeys(campaignId);
+  const sizes = await Promise.all([keys.entities, keys.versions].map((key) => h.redis.memory('USAGE', key, 'SAMPLES', '0')));
+  return sizes.reduce<number>((sum, size) => sum + Number(size ?? 0), 0);
+}
+
+describe('selective loading', () => {
+  it('makes live exactly the entities the rule names, for two players in a 50,000-entity world', async () => {
+    const world = generateWorld({
+      campaignId: 'big',
+      regions: 200,
+      players: 2_000,
+      npcs: 15_000,
+      items: 25_000,
+      quests: 7_000,
+      worldEvents: 800,
+      seed: 42,
+    });
+    expect(world.entities.length).toBeGreaterThanOrEqual(50_000);
+    // Too large for one NATS message (1 MB): created through the same code path the CLI import uses.
+    const campaignId = `loading-${Date.now()}`;
+    await createCampaign(h.service.deps, campaignId, { ...world, campaignId });
+
+    const players = ['player:p0', 'player:p1'];
+    const reply = await h.request(campaignId, 'session.start', { playerIds: players });
+    const expected = selectLiveSet(entitiesById(world), players);
+    const live = await h.redis.hkeys(campaignKeys(campaignId).entities);
+    expect(new Set(live)).toEqual(expected);
+    expect(reply.body.loaded.entities).toBe(expected.size);
+    // Memory follows the live set, not the world: far less than the world's share.
+    expect(expected.size).toBeLessThan(world.entities.length / 10);
+    const bytes = await liveBytes(campaignId);
+    const bytesPerLiveEntity = bytes / expected.size;
+    expect(bytes).toBeLessThan(world.entities.length * bytesPerLiveEntity * 0.1);
+
+    // Two more players grow it by their neighbourhoods only.
+    const more = ['player:p2', 'player:p3'];
+    await h.request(campaignId, 'session.start', { playerIds: more });
+    const grown = selectLiveSet(entitiesById(world), [...players, ...more]);
+    expect(new Set(await h.redis.hkeys(campaignKeys(campaignId).entities))).toEqual(grown);
+  });
+});
