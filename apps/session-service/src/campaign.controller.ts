@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import type { MsgHdrs } from 'nats';
 import type { Logger } from 'pino';
 import { LorekeeperError } from '@lorekeeper/domain';
 import type { ErrorReply, Verb } from '@lorekeeper/protocol';
@@ -77,8 +78,9 @@ export class CampaignController {
     context: NatsContext,
     handle: (scope: RequestScope) => Promise<T>,
   ): Promise<T | ErrorReply> {
-    const correlationId = context.getHeaders()?.get('Correlation-Id') || randomUUID();
-    const subject = context.getSubject();
+    const headers = context.getHeaders() as MsgHdrs | undefined;
+    const correlationId = headers?.get('Correlation-Id') || randomUUID();
+    const subject: string = context.getSubject();
     const campaignId = campaignIdOf(subject);
     const logger = this.deps.logger.child({ campaignId, correlationId, verb });
     let reply: T | ErrorReply;

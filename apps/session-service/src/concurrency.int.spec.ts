@@ -32,7 +32,10 @@ describe('concurrent appends', () => {
           for (const delta of deltas[c] ?? []) {
             const message = await client.request(
               `campaign.${campaignId}.append`,
-              JSON.stringify({ sessionId, events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }] }),
+              JSON.stringify({
+                sessionId,
+                events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }],
+              }),
               { timeout: 20_000 },
             );
             results.push(decodeReply(message).body);
@@ -60,7 +63,12 @@ describe('concurrent appends', () => {
   it('serialises appends from two service instances through the compare-and-set', async () => {
     // A second instance in the same queue group, on the same Redis and database.
     const second = await startSessionService(
-      loadConfig({ ...process.env, DATABASE_URL: h.db.url, NATS_URL: `nats://${h.nats.getServer()}`, SESSION_HTTP_PORT: '0' }),
+      loadConfig({
+        ...process.env,
+        DATABASE_URL: h.db.url,
+        NATS_URL: `nats://${h.nats.getServer()}`,
+        SESSION_HTTP_PORT: '0',
+      }),
       pino({ level: 'silent' }),
     );
     try {

@@ -15,7 +15,11 @@ describe('create', () => {
     const campaignId = uniqueCampaignId('create');
     const reply = await h.request(campaignId, 'create', { ...tinyWorld, campaignId });
     expect(reply.body).toEqual({ campaignId, entities: tinyWorld.entities.length });
-    const rows = await h.db.db.selectFrom('entities').select('id').where('campaign_id', '=', campaignId).execute();
+    const rows = await h.db.db
+      .selectFrom('entities')
+      .select('id')
+      .where('campaign_id', '=', campaignId)
+      .execute();
     expect(rows.map((r) => r.id).sort()).toEqual(tinyWorld.entities.map((e) => e.id).sort());
   });
 
@@ -33,26 +37,48 @@ describe('create', () => {
       campaignId,
       entities: [
         ...tinyWorld.entities,
-        { id: 'player:alice', kind: 'player', version: 0, state: { name: 'Dup', regionId: 'region:vale', gold: 0, xp: 0 } },
+        {
+          id: 'player:alice',
+          kind: 'player',
+          version: 0,
+          state: { name: 'Dup', regionId: 'region:vale', gold: 0, xp: 0 },
+        },
         { id: 'dragon:x', kind: 'dragon', version: 0, state: {} },
-        { id: 'item:lost', kind: 'item', version: 0, state: { name: 'Lost', ownerId: 'player:nobody', qty: 1 } },
+        {
+          id: 'item:lost',
+          kind: 'item',
+          version: 0,
+          state: { name: 'Lost', ownerId: 'player:nobody', qty: 1 },
+        },
       ],
     });
     expect(reply.body.error.code).toBe('BAD_REQUEST');
     expect(reply.body.error.details.problems).toHaveLength(3);
-    const campaigns = await h.db.db.selectFrom('campaigns').select('id').where('id', '=', campaignId).execute();
+    const campaigns = await h.db.db
+      .selectFrom('campaigns')
+      .select('id')
+      .where('id', '=', campaignId)
+      .execute();
     expect(campaigns).toEqual([]);
   });
 
   it('refuses a document for another campaign than the subject names', async () => {
-    const reply = await h.request(uniqueCampaignId('a'), 'create', { ...tinyWorld, campaignId: 'someone-else' });
-    expect(reply.body.error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('someone-else') });
+    const reply = await h.request(uniqueCampaignId('a'), 'create', {
+      ...tinyWorld,
+      campaignId: 'someone-else',
+    });
+    expect(reply.body.error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('someone-else'),
+    });
   });
 });
 
 describe('session.start', () => {
   it('answers CAMPAIGN_NOT_FOUND for a campaign that was never created', async () => {
-    const reply = await h.request(uniqueCampaignId('missing'), 'session.start', { playerIds: ['player:alice'] });
+    const reply = await h.request(uniqueCampaignId('missing'), 'session.start', {
+      playerIds: ['player:alice'],
+    });
     expect(reply.body.error.code).toBe('CAMPAIGN_NOT_FOUND');
     expect(reply.statusHeader).toBe('404');
   });
@@ -60,7 +86,10 @@ describe('session.start', () => {
   it('answers UNKNOWN_ENTITY for a player the campaign does not have', async () => {
     const campaignId = await h.createCampaign(tinyWorld);
     const reply = await h.request(campaignId, 'session.start', { playerIds: ['player:alice', 'player:zed'] });
-    expect(reply.body.error).toMatchObject({ code: 'UNKNOWN_ENTITY', message: expect.stringContaining('player:zed') });
+    expect(reply.body.error).toMatchObject({
+      code: 'UNKNOWN_ENTITY',
+      message: expect.stringContaining('player:zed'),
+    });
   });
 
   it('is idempotent: a second start joins the active session and loads the new players', async () => {
@@ -85,7 +114,9 @@ describe('entity.get and entities.list', () => {
 
   it('reads an entity that is not live from Postgres and makes it live', async () => {
     const reply = await h.request(campaignId, 'entity.get', { entityId: 'item:gem' });
-    expect(reply.body).toEqual({ entity: { id: 'item:gem', kind: 'item', version: 0, state: expect.any(Object) } });
+    expect(reply.body).toEqual({
+      entity: { id: 'item:gem', kind: 'item', version: 0, state: expect.any(Object) },
+    });
     expect(await h.redis.hexists(`lk:{c:${campaignId}}:entities`, 'item:gem')).toBe(1);
   });
 
@@ -95,7 +126,10 @@ describe('entity.get and entities.list', () => {
   });
 
   it('does not resurrect a destroyed entity from Postgres', async () => {
-    await h.request(campaignId, 'append', { sessionId, events: [{ type: 'item.destroyed', entityId: 'item:sword', data: {} }] });
+    await h.request(campaignId, 'append', {
+      sessionId,
+      events: [{ type: 'item.destroyed', entityId: 'item:sword', data: {} }],
+    });
     const reply = await h.request(campaignId, 'entity.get', { entityId: 'item:sword' });
     expect(reply.body.error.code).toBe('UNKNOWN_ENTITY');
   });

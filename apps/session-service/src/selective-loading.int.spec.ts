@@ -15,7 +15,9 @@ afterAll(() => h.close());
 /** Bytes Redis uses for a campaign's live state. */
 async function liveBytes(campaignId: string): Promise<number> {
   const keys = campaignKeys(campaignId);
-  const sizes = await Promise.all([keys.entities, keys.versions].map((key) => h.redis.memory('USAGE', key, 'SAMPLES', '0')));
+  const sizes = await Promise.all(
+    [keys.entities, keys.versions].map((key) => h.redis.memory('USAGE', key, 'SAMPLES', '0')),
+  );
   return sizes.reduce<number>((sum, size) => sum + Number(size ?? 0), 0);
 }
 

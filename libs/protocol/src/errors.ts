@@ -36,8 +36,8 @@ export function errorReply(error: LorekeeperError): ErrorReply {
 
 export function isErrorReply(value: unknown): value is ErrorReply {
   if (typeof value !== 'object' || value === null || !('error' in value)) return false;
-  const error = (value as { error: unknown }).error;
-  return typeof error === 'object' && error !== null && isErrorCode((error as { code?: unknown }).code);
+  const error = value.error;
+  return typeof error === 'object' && error !== null && 'code' in error && isErrorCode(error.code);
 }
 
 /** Turn a reply back into the error it carries (for clients). */
