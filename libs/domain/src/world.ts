@@ -45,15 +45,16 @@ export function parseWorldDocument(
   registry: DomainRegistry = referenceRegistry,
 ): WorldDocument {
   const parsedHeader = header.safeParse(raw);
-  if (!parsedHeader.success) {
-    const problems = describeIssues(parsedHeader.error);
+  const problems: string[] = parsedHeader.success ? [] : describeIssues(parsedHeader.error);
+  // A bad header does not stop the entity checks: the author gets every problem in one reply.
+  const rawEntities = parsedHeader.success ? parsedHeader.data.entities : entitiesIn(raw);
+  if (rawEntities === undefined) {
     throw badRequest(`world document is malformed: ${summarise(problems)}`, { problems });
   }
-  const problems: string[] = [];
   const entities: Entity[] = [];
   const firstIndexById = new Map<string, number>();
 
-  parsedHeader.data.entities.forEach((rawEntity, index) => {
+  rawEntities.forEach((rawEntity, index) => {
     const at = `entities.${index}`;
     const shape = entityShape.safeParse(rawEntity);
     if (!shape.success) {
@@ -105,13 +106,19 @@ export function parseWorldDocument(
     }
   }
 
-  if (problems.length > 0) {
+  if (problems.length > 0 || !parsedHeader.success) {
     throw badRequest(`world document has ${problems.length} problem(s): ${summarise(problems)}`, {
       problems,
     });
   }
   if (!kindById.has(WORLD_ID)) entities.unshift(EMPTY_WORLD);
   return { ...parsedHeader.data, format: WORLD_FORMAT, entities };
+}
+
+function entitiesIn(raw: unknown): readonly unknown[] | undefined {
+  const entities: unknown =
+    typeof raw === 'object' && raw !== null ? (raw as { entities?: unknown }).entities : undefined;
+  return Array.isArray(entities) ? entities : undefined;
 }
 
 function summarise(problems: readonly string[]): string {

@@ -98,6 +98,12 @@ export function generateWorld(options: WorldOptions): WorldDocument {
   const regionId = (i: number) => `region:r${i}`;
   const playerId = (i: number) => `player:p${i}`;
   const randomRegion = () => regionId(below(regions));
+  const randomHolder = () => {
+    const roll = random();
+    if (players > 0 && roll < 0.4) return playerId(below(players));
+    if (npcs > 0 && roll < 0.7) return `npc:n${below(npcs)}`;
+    return randomRegion();
+  };
 
   const entities: Entity[] = [{ id: WORLD_ID, kind: 'world', version: 0, state: { flags: {} } }];
   regionGraph(regions, maxNeighbours, below).forEach((neighbours, i) => {
@@ -110,28 +116,13 @@ export function generateWorld(options: WorldOptions): WorldDocument {
   }
   for (let i = 0; i < npcs; i++) {
     const alive = random() < 0.85;
-    const state = { name: `Npc ${i}`, regionId: randomRegion(), hp: alive ? 1 + below(100) : 0 };
-    entities.push({
-      id: `npc:n${i}`,
-      kind: 'npc',
-      version: 0,
-      state: { ...state, status: alive ? 'alive' : 'defeated' },
-    });
+    const hp = alive ? 1 + below(100) : 0;
+    const state = { name: `Npc ${i}`, regionId: randomRegion(), hp, status: alive ? 'alive' : 'defeated' };
+    entities.push({ id: `npc:n${i}`, kind: 'npc', version: 0, state });
   }
   for (let i = 0; i < items; i++) {
-    const roll = random();
-    const ownerId =
-      players > 0 && roll < 0.4
-        ? playerId(below(players))
-        : npcs > 0 && roll < 0.7
-          ? `npc:n${below(npcs)}`
-          : randomRegion();
-    entities.push({
-      id: `item:i${i}`,
-      kind: 'item',
-      version: 0,
-      state: { name: `Item ${i}`, ownerId, qty: 1 + below(5) },
-    });
+    const state = { name: `Item ${i}`, ownerId: randomHolder(), qty: 1 + below(5) };
+    entities.push({ id: `item:i${i}`, kind: 'item', version: 0, state });
   }
   for (let i = 0; i < quests; i++) {
     const roll = players > 0 ? random() : 0;
@@ -186,8 +177,8 @@ function checkOptions(options: WorldOptions, worldEvents: number, maxNeighbours:
   const problems: string[] = [];
   const counts = { ...options, worldEvents };
   for (const key of ['regions', 'players', 'npcs', 'items', 'quests', 'worldEvents'] as const) {
-    if (!Number.isSafeInteger(counts[key]) || counts[key] < 0)
-      problems.push(`${key} must be a count, got ${counts[key]}`);
+    const count = counts[key];
+    if (!Number.isSafeInteger(count) || count < 0) problems.push(`${key} must be a count, got ${count}`);
   }
   if (options.regions < 1) problems.push(`regions must be at least 1, got ${options.regions}`);
   if (!Number.isInteger(maxNeighbours) || maxNeighbours < 2 || maxNeighbours > 64) {

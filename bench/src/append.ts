@@ -1,0 +1,159 @@
+/**
+ * Append throughput and latency through NATS and the real session service, with batches of 1 and of
+ * 20 events, beside the ceiling: raw XADD+HSET from one Redis Function, pipelined from this script.
+ * Contenders run interleaved, several rounds; the report gives medians and ratios, never one timing.
+ *
+ *   npm run bench:append [-- --quick] [-- --seconds 5 --rounds 3 --in-flight 64]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import type { NatsConnection } from 'nats';
+import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } from '@lorekeeper/pg-store';
+import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
+import { generateWorld, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@lorekeeper/testing';
+import { closedLoop, median, summarise } from './stats';
+
+const root = join(__dirname, '..', '..');
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const quick = args.includes('--quick');
+const seconds = flag('seconds', quick ? 2 : 5);
+const rounds = flag('rounds', quick ? 2 : 3);
+const inFlight = flag('in-flight', 64);
+const PLAYERS = 200;
+
+const CEILING_LIBRARY = `#!lua name=lorekeeper_bench
+-- KEYS[1] stream, KEYS[2] hash; ARGV: n, then per event: entity id, data JSON, entity JSON
+redis.register_function('bench_append', function(keys, args)
+  local n = tonumber(args[1])
+  for i = 0, n - 1 do
+    redis.call('XADD', keys[1], '*', 'type', 'player.xp.gained', 'entityId', args[2 + i * 3], 'data', args[3 + i * 3])
+    redis.call('HSET', keys[2], args[2 + i * 3], args[4 + i * 3])
+  end
+  return n
+end)`;
+
+interface Contender {
+  readonly name: string;
+  readonly batch: number;
+  run(worker: number, i: number): Promise<number>;
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = uniqueDatabaseUrl('bench_append');
+  await ensureDatabaseExists(databaseUrl);
+  const db = createDatabase(databaseUrl);
+  await migrateToLatest(db);
+  await db.destroy();
+  const natsServer = await startPrivateNats();
+  const service = spawn(process.execPath, [join(root, 'apps/session-service/dist/main.js')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsServer.url, SESSION_HTTP_PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const nats = await connect({ servers: natsServer.url });
+  const redis = await connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+  const campaignId = `bench-${Date.now()}`;
+  try {
+    await waitUntil(() => ask(nats, `campaign.${campaignId}.entity.get`, { entityId: 'world' }).then(() => true, () => false), 20_000, 'the session service');
+    const world = generateWorld({ campaignId, regions: 50, players: PLAYERS, npcs: 100, items: 400, quests: 100, seed: 7 });
+    await ask(nats, `campaign.${campaignId}.create`, world);
+    const playerIds = Array.from({ length: PLAYERS }, (_, i) => `player:p${i}`);
+    const { sessionId } = (await ask(nats, `campaign.${campaignId}.session.start`, { playerIds })) as { sessionId: string };
+    await redis.call('FUNCTION', 'LOAD', 'REPLACE', CEILING_LIBRARY);
+
+    const event = (worker: number, i: number, k: number) => ({
+      type: 'player.xp.gained',
+      entityId: `player:p${(worker * 31 + i * 20 + k) % PLAYERS}`,
+      data: { amount: 1 },
+    });
+    const lorekeeper = (batch: number): Contender => ({
+      name: `lorekeeper, batch ${batch}`,
+      batch,
+      run: async (worker, i) => {
+        const events = Array.from({ length: batch }, (_, k) => event(worker, i, k));
+        const reply = await ask(nats, `campaign.${campaignId}.append`, { sessionId, events });
+        if ((reply as { error?: unknown }).error) throw new Error(JSON.stringify(reply));
+        return batch;
+      },
+    });
+    const ceiling = (batch: number): Contender => ({
+      name: `raw Redis Function XADD+HSET, batch ${batch}`,
+      batch,
+      run: async (worker, i) => {
+        const argv: string[] = [String(batch)];
+        for (let k = 0; k < batch; k += 1) {
+          const e = event(worker, i, k);
+          argv.push(e.entityId, JSON.stringify(e.data), JSON.stringify({ id: e.entityId, version: i, state: { xp: i } }));
+        }
+        await redis.fcall('bench_append', 2, `bench:{b:${campaignId}}:events`, `bench:{b:${campaignId}}:entities`, ...argv);
+        return batch;
+      },
+    });
+    const contenders = [lorekeeper(1), ceiling(1), lorekeeper(20), ceiling(20)];
+    const results = new Map<string, { eps: number[]; latencies: number[] }>(
+      contenders.map((c) => [c.name, { eps: [], latencies: [] }]),
+    );
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const contender of contenders) {
+        const run = await closedLoop(seconds, inFlight, (w, i) => contender.run(w, i));
+        const entry = results.get(contender.name);
+        entry?.eps.push(run.eventsPerSecond);
+        for (const latency of run.latencies) entry?.latencies.push(latency);
+        process.stderr.write(`round ${round}/${rounds}  ${contender.name.padEnd(40)} ${Math.round(run.eventsPerSecond)} events/s\n`);
+      }
+    }
+    report(contenders, results);
+  } finally {
+    nats.close().catch(() => undefined);
+    await deleteCampaignKeys(redis, campaignId).catch(() => 0);
+    await redis.del(`bench:{b:${campaignId}}:events`, `bench:{b:${campaignId}}:entities`);
+    redis.disconnect();
+    service.kill('SIGTERM');
+    await new Promise((resolve) => service.once('exit', resolve));
+    await natsServer.stop();
+    await dropDatabase(databaseUrl);
+  }
+}
+
+async function ask(nats: NatsConnection, subject: string, body: unknown): Promise<unknown> {
+  const reply = await nats.request(subject, JSON.stringify(body), { timeout: 30_000 });
+  return JSON.parse(new TextDecoder().decode(reply.data)) as unknown;
+}
+
+function report(contenders: readonly Contender[], results: Map<string, { eps: number[]; latencies: number[] }>): void {
+  const rows = contenders.map((c) => {
+    const r = results.get(c.name) ?? { eps: [], latencies: [] };
+    return { name: c.name, batch: c.batch, eventsPerSecond: median(r.eps), rounds: r.eps, latencyMs: summarise(r.latencies) };
+  });
+  const ceilingFor = (batch: number) => rows.find((r) => r.batch === batch && r.name.startsWith('raw'))?.eventsPerSecond ?? 1;
+  const lines = [
+    `# Append benchmark`,
+    ``,
+    `${rounds} rounds × ${seconds} s per contender, interleaved, ${inFlight} requests in flight, ${PLAYERS} players; ` +
+      `client, services and Redis share this machine (${cpus().length} cores).`,
+    ``,
+    `| contender | events/s (median) | × ceiling | latency p50 / p99 / p99.9 per request (ms) |`,
+    `| --- | ---: | ---: | --- |`,
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${Math.round(r.eventsPerSecond)} | ${(r.eventsPerSecond / ceilingFor(r.batch)).toFixed(3)} | ` +
+        `${r.latencyMs.p50.toFixed(2)} / ${r.latencyMs.p99.toFixed(2)} / ${r.latencyMs.p999.toFixed(2)} |`,
+    ),
+  ];
+  const out = join(root, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'append.md'), `${lines.join('\n')}\n`);
+  writeFileSync(join(out, 'append.json'), `${JSON.stringify({ seconds, rounds, inFlight, rows }, null, 2)}\n`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
