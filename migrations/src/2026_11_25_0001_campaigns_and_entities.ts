@@ -13,11 +13,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('name', 'text', (col) => col.notNull())
     // 'quarantined': a poison event stopped the worker for this campaign (DESIGN.md, invariant 9).
     .addColumn('status', 'text', (col) =>
-      col.notNull().defaultTo('active').check(sql`status in ('active', 'quarantined')`),
+      col
+        .notNull()
+        .defaultTo('active')
+        .check(sql`status in ('active', 'quarantined')`),
     )
     // The last event whose effects are in this database: seq in the campaign's log and the Redis stream
     // id it had. Moved only by compare-and-set (DESIGN.md, invariant 3).
-    .addColumn('checkpoint_seq', 'bigint', (col) => col.notNull().defaultTo(0).check(sql`checkpoint_seq >= 0`))
+    .addColumn('checkpoint_seq', 'bigint', (col) =>
+      col
+        .notNull()
+        .defaultTo(0)
+        .check(sql`checkpoint_seq >= 0`),
+    )
     .addColumn('checkpoint_stream_id', 'text', (col) => col.notNull().defaultTo('0-0'))
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
@@ -37,8 +45,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('entities_pkey', ['campaign_id', 'id'])
     .execute();
 
-  await db.schema.createIndex('entities_region_idx').on('entities').columns(['campaign_id', 'region_id']).execute();
-  await db.schema.createIndex('entities_owner_idx').on('entities').columns(['campaign_id', 'owner_id']).execute();
+  await db.schema
+    .createIndex('entities_region_idx')
+    .on('entities')
+    .columns(['campaign_id', 'region_id'])
+    .execute();
+  await db.schema
+    .createIndex('entities_owner_idx')
+    .on('entities')
+    .columns(['campaign_id', 'owner_id'])
+    .execute();
   await db.schema.createIndex('entities_kind_idx').on('entities').columns(['campaign_id', 'kind']).execute();
 }
 

@@ -13,17 +13,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // The stream entry as it was read; an entry that is not JSON is kept as {"raw": "..."}.
     .addColumn('payload', 'jsonb', (col) => col.notNull())
     .addColumn('error', 'text', (col) => col.notNull())
-    .addColumn('attempts', 'integer', (col) => col.notNull().defaultTo(1).check(sql`attempts >= 1`))
+    .addColumn('attempts', 'integer', (col) =>
+      col
+        .notNull()
+        .defaultTo(1)
+        .check(sql`attempts >= 1`),
+    )
     .addColumn('status', 'text', (col) =>
-      col.notNull().defaultTo('open').check(sql`status in ('open', 'retried', 'skipped')`),
+      col
+        .notNull()
+        .defaultTo('open')
+        .check(sql`status in ('open', 'retried', 'skipped')`),
     )
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('resolved_at', 'timestamptz')
     .addColumn('resolved_by', 'text')
-    .addCheckConstraint(
-      'dead_letters_resolution_check',
-      sql`(status = 'open') = (resolved_at is null)`,
-    )
+    .addCheckConstraint('dead_letters_resolution_check', sql`(status = 'open') = (resolved_at is null)`)
     .execute();
 
   // At most one open dead letter per stream entry: a worker that fails on the same entry again (after a
@@ -35,7 +40,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .unique()
     .where(sql.ref('status'), '=', 'open')
     .execute();
-  await db.schema.createIndex('dead_letters_status_idx').on('dead_letters').columns(['status', 'campaign_id']).execute();
+  await db.schema
+    .createIndex('dead_letters_status_idx')
+    .on('dead_letters')
+    .columns(['status', 'campaign_id'])
+    .execute();
 
   await db.schema
     .createTable('sync_log')
@@ -53,7 +62,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('error', 'text')
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('sync_log_campaign_idx').on('sync_log').columns(['campaign_id', 'id']).execute();
+  await db.schema
+    .createIndex('sync_log_campaign_idx')
+    .on('sync_log')
+    .columns(['campaign_id', 'id'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

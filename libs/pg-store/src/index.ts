@@ -1,1 +1,77 @@
-export {};
+// The one public entry of @lorekeeper/pg-store: PostgreSQL access as plain functions over Kysely.
+export type { Database } from './database';
+export { BULK_CHUNK_ROWS } from './chunks';
+export { inReadSnapshot } from './read-snapshot';
+
+export { createDatabase, type DatabaseOptions } from './connection/create-database';
+export { connectDatabase } from './connection/connect-database';
+export {
+  databaseExists,
+  databaseNameOf,
+  dropDatabase,
+  ensureDatabaseExists,
+  withDatabaseName,
+} from './connection/server-databases';
+
+export { migrateDown, migrateToLatest, type MigrateDownOptions } from './migrations/migrate';
+export { migrationNames, migrationStatus, type MigrationStatus } from './migrations/migration-status';
+export type { MigrationReport } from './migrations/migrator';
+
+export {
+  INITIAL_CHECKPOINT,
+  type Campaign,
+  type CampaignRow,
+  type CampaignStatus,
+  type CampaignTable,
+  type Checkpoint,
+  type NewCampaignRow,
+} from './campaigns/campaign.table';
+export { insertCampaign } from './campaigns/insert-campaign';
+export { findCampaign } from './campaigns/find-campaign';
+export { advanceCheckpoint, readCheckpoint } from './campaigns/checkpoint';
+
+export type { EntityRow, EntityTable, NewEntityRow } from './entities/entity.table';
+export { insertEntities } from './entities/insert-entities';
+export { upsertEntities } from './entities/upsert-entities';
+export { deleteEntities } from './entities/delete-entities';
+export { findEntities, findEntity } from './entities/find-entities';
+export { loadLiveSet, type LiveSet } from './entities/load-live-set';
+export { streamEntities } from './entities/stream-entities';
+
+export type { ArchivedEvent, EventRow, EventTable, NewEventRow } from './events/event.table';
+export { archiveEvents } from './events/archive-events';
+export { readEvents, type EventRange } from './events/read-events';
+
+export type {
+  NewSnapshotRow,
+  Snapshot,
+  SnapshotEntityTable,
+  SnapshotRow,
+  SnapshotTable,
+} from './snapshots/snapshot.table';
+export { createSnapshot } from './snapshots/create-snapshot';
+export { listSnapshots } from './snapshots/list-snapshots';
+
+export type {
+  NewSyncLogRow,
+  SyncLogEntry,
+  SyncLogRow,
+  SyncLogTable,
+  SyncRecord,
+  SyncTrigger,
+} from './operations/sync-log.table';
+export { readSyncLog, recordSync } from './operations/sync-log';
+export type {
+  DeadLetter,
+  DeadLetterInput,
+  DeadLetterRow,
+  DeadLetterStatus,
+  DeadLetterTable,
+  NewDeadLetterRow,
+} from './operations/dead-letter.table';
+export {
+  listDeadLetters,
+  recordDeadLetter,
+  resolveDeadLetter,
+  type DeadLetterFilter,
+} from './operations/dead-letters';

@@ -9,6 +9,5 @@ export const SQLSTATE = {
 /** The SQLSTATE of an error from `pg`, if it has one. */
 export function sqlState(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const { code } = error as { code: unknown };
-  return typeof code === 'string' ? code : undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
 }

@@ -11,7 +11,8 @@ export async function readCheckpoint(db: Kysely<Database>, campaignId: string): 
     .select(['checkpoint_seq', 'checkpoint_stream_id'])
     .where('id', '=', campaignId)
     .executeTakeFirst();
-  if (!row) throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${campaignId} does not exist`, { campaignId });
+  if (!row)
+    throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${campaignId} does not exist`, { campaignId });
   return { seq: row.checkpoint_seq, streamId: row.checkpoint_stream_id };
 }
 

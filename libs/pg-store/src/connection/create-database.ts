@@ -11,16 +11,19 @@ export interface DatabaseOptions {
   readonly onIdleError?: (error: Error) => void;
 }
 
+/** pg's type id for int8 (bigint); pg.types.builtins.INT8 is an enum that lint will not compare to a number. */
+const INT8_OID = 20;
+
 /**
  * bigint columns (seq, ids of log tables, count(*)) arrive as JS numbers. Every seq stays far below 2^53,
  * so a value that is not a safe integer means corruption and throws rather than silently rounding.
  * Scoped to our pools (not `pg.types.setTypeParser`, which would change every pg user in the process).
  */
 const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid === pg.types.builtins.INT8 && format !== 'binary') return parseSafeInteger;
-    return pg.types.getTypeParser(oid, format);
-  }) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser(oid: number, format: 'text' | 'binary' = 'text'): unknown {
+    if (oid === INT8_OID && format === 'text') return parseSafeInteger;
+    return format === 'text' ? pg.types.getTypeParser(oid, 'text') : pg.types.getTypeParser(oid, 'binary');
+  },
 };
 
 function parseSafeInteger(text: string): number {

@@ -73,7 +73,10 @@ async function exists(client: pg.Client, name: string): Promise<boolean> {
 
 /** One short-lived connection to the `postgres` database, which every server has (CREATE DATABASE cannot run in the target). */
 async function withMaintenanceClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: withDatabaseName(url, 'postgres'), connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({
+    connectionString: withDatabaseName(url, 'postgres'),
+    connectionTimeoutMillis: 5_000,
+  });
   // An error after connect (server shutting down) would otherwise be an unhandled 'error' event.
   client.on('error', () => undefined);
   try {

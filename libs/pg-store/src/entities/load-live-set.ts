@@ -19,6 +19,9 @@ export interface LiveSet {
  * The durable entities near `playerIds`. SQL narrows the campaign to candidates through the kind, owner
  * and region indexes (never reading the whole campaign); the domain's isNearPlayers then decides each one,
  * so this can only be as generous as the rule. All reads share one snapshot.
+ *
+ * `playerRegions` says where players stand when Postgres does not know yet: after a `player.moved` that
+ * is live in Redis but not checkpointed, the new neighbourhood must load, not the one Postgres remembers.
  */
 export async function loadLiveSet(
   db: Kysely<Database>,

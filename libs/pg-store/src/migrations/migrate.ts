@@ -3,7 +3,7 @@ import { NO_MIGRATIONS } from 'kysely';
 import type { Database } from '../database';
 import { migrationStatus } from './migration-status';
 import type { MigrationReport } from './migrator';
-import { failedReport, migratorFor, toReport } from './migrator';
+import { asError, failedReport, migratorFor, toReport } from './migrator';
 
 /** Apply every pending migration. Never throws: a failure is in the report's `error`. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationReport> {
@@ -21,9 +21,13 @@ export interface MigrateDownOptions {
  * Roll migrations back, in one transaction. Refuses (in the report, never by throwing) a target that is not
  * applied, so a "down" never migrates up.
  */
-export async function migrateDown(db: Kysely<Database>, options: MigrateDownOptions = {}): Promise<MigrationReport> {
+export async function migrateDown(
+  db: Kysely<Database>,
+  options: MigrateDownOptions = {},
+): Promise<MigrationReport> {
   const { to, steps } = options;
-  if (to !== undefined && steps !== undefined) return failedReport('give a target migration or a number of steps, not both');
+  if (to !== undefined && steps !== undefined)
+    return failedReport('give a target migration or a number of steps, not both');
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
     return failedReport(`steps must be a positive integer, got ${steps}`);
   }
@@ -34,7 +38,7 @@ export async function migrateDown(db: Kysely<Database>, options: MigrateDownOpti
   try {
     statuses = await migrationStatus(db);
   } catch (error) {
-    return { results: [], error: error instanceof Error ? error : new Error(String(error)) };
+    return { results: [], error: asError(error) };
   }
   const applied = statuses.filter((m) => m.appliedAt !== null).map((m) => m.name);
   if (to !== undefined) {
@@ -42,7 +46,8 @@ export async function migrateDown(db: Kysely<Database>, options: MigrateDownOpti
     if (!target) {
       return failedReport(`no migration is named "${to}"; known: ${statuses.map((m) => m.name).join(', ')}`);
     }
-    if (target.appliedAt === null) return failedReport(`migration "${to}" is not applied; a down migration only rolls back`);
+    if (target.appliedAt === null)
+      return failedReport(`migration "${to}" is not applied; a down migration only rolls back`);
     return toReport(await migrator.migrateTo(to));
   }
   if (applied.length === 0) return { results: [] };

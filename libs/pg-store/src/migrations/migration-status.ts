@@ -1,3 +1,4 @@
+import { migrations } from '@lorekeeper/migrations';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../database';
@@ -11,6 +12,11 @@ export interface MigrationStatus {
   readonly known: boolean;
 }
 
+/** The names of the migrations in this build, in the order they apply; no database needed. */
+export function migrationNames(): string[] {
+  return Object.keys(migrations).sort();
+}
+
 /** Every migration this build knows and every one the database records, by name. */
 export async function migrationStatus(db: Kysely<Database>): Promise<MigrationStatus[]> {
   const known = await migratorFor(db).getMigrations();
@@ -21,15 +27,21 @@ export async function migrationStatus(db: Kysely<Database>): Promise<MigrationSt
   }));
   const knownNames = new Set(statuses.map((m) => m.name));
   for (const row of await recordedMigrations(db)) {
-    if (!knownNames.has(row.name)) statuses.push({ name: row.name, appliedAt: new Date(row.timestamp), known: false });
+    if (!knownNames.has(row.name))
+      statuses.push({ name: row.name, appliedAt: new Date(row.timestamp), known: false });
   }
   return statuses.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Kysely's own bookkeeping table, read directly because the Migrator lists only the migrations it has. */
 async function recordedMigrations(db: Kysely<Database>): Promise<{ name: string; timestamp: string }[]> {
-  const table = await sql<{ exists: boolean }>`select to_regclass('kysely_migration') is not null as exists`.execute(db);
+  const table = await sql<{
+    exists: boolean;
+  }>`select to_regclass('kysely_migration') is not null as exists`.execute(db);
   if (!table.rows[0]?.exists) return [];
-  const rows = await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration`.execute(db);
+  const rows = await sql<{
+    name: string;
+    timestamp: string;
+  }>`select name, timestamp from kysely_migration`.execute(db);
   return rows.rows;
 }

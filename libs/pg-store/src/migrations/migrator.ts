@@ -26,8 +26,13 @@ export interface MigrationReport {
 export function toReport(resultSet: MigrationResultSet): MigrationReport {
   const results = resultSet.results ?? [];
   if (resultSet.error === undefined) return { results };
-  const error = resultSet.error instanceof Error ? resultSet.error : new Error(String(resultSet.error));
-  return { results, error };
+  return { results, error: asError(resultSet.error) };
+}
+
+/** Kysely types a run's error as unknown; the report always holds an Error. */
+export function asError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  return new Error(typeof error === 'string' ? error : `migration failed: ${JSON.stringify(error)}`);
 }
 
 export function failedReport(message: string): MigrationReport {

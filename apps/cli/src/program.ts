@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { registerMigrateCommand } from './commands/migrate';
+
+/**
+ * The `lorekeeper` command tree. Each command lives in its own file under commands/ and registers itself
+ * with `program.command(...)`, which makes it inherit the settings below (exit override, output).
+ */
+export function buildProgram(): Command {
+  const program = new Command('lorekeeper')
+    .description('Operate and debug Lorekeeper: migrations, and (soon) replay, state, export and import.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    // Throw instead of exiting, so main.ts maps every usage error to exit code 2.
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Configuration comes from the environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+Exit codes: 0 ok, 1 refused or failed, 2 usage or configuration error, 3 a service is unreachable.
+
+Example:
+  $ DATABASE_URL=postgres://postgres@127.0.0.1:5432/lorekeeper npx lorekeeper migrate`,
+  );
+
+  registerMigrateCommand(program);
+  return program;
+}

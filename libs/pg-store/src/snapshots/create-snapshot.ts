@@ -1,0 +1,59 @@
+import { LorekeeperError } from '@lorekeeper/domain';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import { readCheckpoint } from '../campaigns/checkpoint';
+import type { Database } from '../database';
+import type { Snapshot } from './snapshot.table';
+import { toSnapshot } from './snapshot.table';
+
+/**
+ * Save the campaign's durable state under `name`. The copy runs inside Postgres (INSERT ... SELECT), so
+ * a million entities never pass through Node, and in a REPEATABLE READ transaction, so the entities and
+ * the recorded seq belong to the same checkpoint even while the worker commits. Throws
+ * CAMPAIGN_NOT_FOUND, or VALIDATION_FAILED when the campaign already has a snapshot of that name.
+ */
+export async function createSnapshot(
+  db: Kysely<Database>,
+  campaignId: string,
+  name: string,
+): Promise<Snapshot> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const checkpoint = await readCheckpoint(trx, campaignId);
+      const header = await trx
+        .insertInto('snapshots')
+        .values({ campaign_id: campaignId, name, seq: checkpoint.seq, entity_count: 0 })
+        .onConflict((oc) => oc.columns(['campaign_id', 'name']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!header) {
+        throw new LorekeeperError(
+          'VALIDATION_FAILED',
+          `campaign ${campaignId} already has a snapshot named "${name}"`,
+          {
+            campaignId,
+            name,
+          },
+        );
+      }
+      const copied = await trx
+        .insertInto('snapshot_entities')
+        .columns(['snapshot_id', 'id', 'kind', 'version', 'state'])
+        .expression(
+          trx
+            .selectFrom('entities')
+            .select([sql<number>`${header.id}::bigint`.as('snapshot_id'), 'id', 'kind', 'version', 'state'])
+            .where('campaign_id', '=', campaignId),
+        )
+        .executeTakeFirst();
+      const row = await trx
+        .updateTable('snapshots')
+        .set({ entity_count: Number(copied.numInsertedOrUpdatedRows ?? 0n) })
+        .where('id', '=', header.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toSnapshot(row);
+    });
+}
