@@ -17,7 +17,8 @@ if (built.length === 0 || !existsSync(path.join(root, 'apps/cli/dist/main.js')))
   console.error('start: the services are not built yet. Run `npm run build` first.');
   process.exit(1);
 }
-for (const s of services) if (!built.includes(s)) console.error(`start: ${s.name} is not built; starting without it`);
+for (const s of services)
+  if (!built.includes(s)) console.error(`start: ${s.name} is not built; starting without it`);
 
 const migrate = spawnSync(process.execPath, [path.join(root, 'apps/cli/bin/lorekeeper.js'), 'migrate'], {
   stdio: 'inherit',

@@ -53,18 +53,42 @@ async function main(): Promise<void> {
   await db.destroy();
   const natsServer = await startPrivateNats();
   const service = spawn(process.execPath, [join(root, 'apps/session-service/dist/main.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsServer.url, SESSION_HTTP_PORT: '0', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      NATS_URL: natsServer.url,
+      SESSION_HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const nats = await connect({ servers: natsServer.url });
   const redis = await connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   const campaignId = `bench-${Date.now()}`;
   try {
-    await waitUntil(() => ask(nats, `campaign.${campaignId}.entity.get`, { entityId: 'world' }).then(() => true, () => false), 20_000, 'the session service');
-    const world = generateWorld({ campaignId, regions: 50, players: PLAYERS, npcs: 100, items: 400, quests: 100, seed: 7 });
+    await waitUntil(
+      () =>
+        ask(nats, `campaign.${campaignId}.entity.get`, { entityId: 'world' }).then(
+          () => true,
+          () => false,
+        ),
+      20_000,
+      'the session service',
+    );
+    const world = generateWorld({
+      campaignId,
+      regions: 50,
+      players: PLAYERS,
+      npcs: 100,
+      items: 400,
+      quests: 100,
+      seed: 7,
+    });
     await ask(nats, `campaign.${campaignId}.create`, world);
     const playerIds = Array.from({ length: PLAYERS }, (_, i) => `player:p${i}`);
-    const { sessionId } = (await ask(nats, `campaign.${campaignId}.session.start`, { playerIds })) as { sessionId: string };
+    const { sessionId } = (await ask(nats, `campaign.${campaignId}.session.start`, { playerIds })) as {
+      sessionId: string;
+    };
     await redis.call('FUNCTION', 'LOAD', 'REPLACE', CEILING_LIBRARY);
 
     const event = (worker: number, i: number, k: number) => ({
@@ -89,9 +113,19 @@ async function main(): Promise<void> {
         const argv: string[] = [String(batch)];
         for (let k = 0; k < batch; k += 1) {
           const e = event(worker, i, k);
-          argv.push(e.entityId, JSON.stringify(e.data), JSON.stringify({ id: e.entityId, version: i, state: { xp: i } }));
+          argv.push(
+            e.entityId,
+            JSON.stringify(e.data),
+            JSON.stringify({ id: e.entityId, version: i, state: { xp: i } }),
+          );
         }
-        await redis.fcall('bench_append', 2, `bench:{b:${campaignId}}:events`, `bench:{b:${campaignId}}:entities`, ...argv);
+        await redis.fcall(
+          'bench_append',
+          2,
+          `bench:{b:${campaignId}}:events`,
+          `bench:{b:${campaignId}}:entities`,
+          ...argv,
+        );
         return batch;
       },
     });
@@ -105,7 +139,9 @@ async function main(): Promise<void> {
         const entry = results.get(contender.name);
         entry?.eps.push(run.eventsPerSecond);
         for (const latency of run.latencies) entry?.latencies.push(latency);
-        process.stderr.write(`round ${round}/${rounds}  ${contender.name.padEnd(40)} ${Math.round(run.eventsPerSecond)} events/s\n`);
+        process.stderr.write(
+          `round ${round}/${rounds}  ${contender.name.padEnd(40)} ${Math.round(run.eventsPerSecond)} events/s\n`,
+        );
       }
     }
     report(contenders, results);
@@ -126,12 +162,22 @@ async function ask(nats: NatsConnection, subject: string, body: unknown): Promis
   return JSON.parse(new TextDecoder().decode(reply.data)) as unknown;
 }
 
-function report(contenders: readonly Contender[], results: Map<string, { eps: number[]; latencies: number[] }>): void {
+function report(
+  contenders: readonly Contender[],
+  results: Map<string, { eps: number[]; latencies: number[] }>,
+): void {
   const rows = contenders.map((c) => {
     const r = results.get(c.name) ?? { eps: [], latencies: [] };
-    return { name: c.name, batch: c.batch, eventsPerSecond: median(r.eps), rounds: r.eps, latencyMs: summarise(r.latencies) };
+    return {
+      name: c.name,
+      batch: c.batch,
+      eventsPerSecond: median(r.eps),
+      rounds: r.eps,
+      latencyMs: summarise(r.latencies),
+    };
   });
-  const ceilingFor = (batch: number) => rows.find((r) => r.batch === batch && r.name.startsWith('raw'))?.eventsPerSecond ?? 1;
+  const ceilingFor = (batch: number) =>
+    rows.find((r) => r.batch === batch && r.name.startsWith('raw'))?.eventsPerSecond ?? 1;
   const lines = [
     `# Append benchmark`,
     ``,
@@ -149,7 +195,10 @@ function report(contenders: readonly Contender[], results: Map<string, { eps: nu
   const out = join(root, 'bench', 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'append.md'), `${lines.join('\n')}\n`);
-  writeFileSync(join(out, 'append.json'), `${JSON.stringify({ seconds, rounds, inFlight, rows }, null, 2)}\n`);
+  writeFileSync(
+    join(out, 'append.json'),
+    `${JSON.stringify({ seconds, rounds, inFlight, rows }, null, 2)}\n`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
