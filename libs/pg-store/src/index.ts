@@ -29,6 +29,7 @@ export {
 export { insertCampaign } from './campaigns/insert-campaign';
 export { findCampaign } from './campaigns/find-campaign';
 export { advanceCheckpoint, readCheckpoint } from './campaigns/checkpoint';
+export { setCampaignStatus } from './campaigns/campaign-status';
 
 export type { EntityRow, EntityTable, NewEntityRow } from './entities/entity.table';
 export { insertEntities } from './entities/insert-entities';

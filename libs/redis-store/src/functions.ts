@@ -5,7 +5,14 @@ import type { Redis } from 'ioredis';
 /** The Lua library, read once; it is copied beside the compiled code by the build. */
 export const FUNCTION_LIBRARY = readFileSync(join(__dirname, 'functions', 'lorekeeper.lua'), 'utf8');
 
-export type FunctionName = 'lk_append' | 'lk_session_start' | 'lk_load';
+export type FunctionName =
+  | 'lk_append'
+  | 'lk_session_start'
+  | 'lk_load'
+  | 'lk_session_close'
+  | 'lk_session_reopen'
+  | 'lk_lease_acquire'
+  | 'lk_lease_release';
 
 /** Load (or replace) the library. Functions survive restarts and replicate, unlike ad-hoc EVAL. */
 export async function loadFunctions(redis: Redis): Promise<void> {

@@ -6,3 +6,5 @@ export * from './session';
 export * from './entities';
 export * from './append';
 export * from './stream';
+export * from './lease';
+export * from './consumer';

@@ -96,6 +96,8 @@ export async function activeCampaigns(redis: Redis): Promise<string[]> {
 
 /** Remove every key of the campaign (session end, or Redis found behind the checkpoint). */
 export async function deleteCampaignKeys(redis: Redis, campaignId: string): Promise<number> {
+  // Leave the active set first, so no worker takes a new lease while the keys go.
+  await redis.srem(ACTIVE_CAMPAIGNS_KEY, campaignId);
   let deleted = 0;
   let cursor = '0';
   do {
@@ -103,6 +105,21 @@ export async function deleteCampaignKeys(redis: Redis, campaignId: string): Prom
     cursor = next;
     if (found.length > 0) deleted += await redis.unlink(...found);
   } while (cursor !== '0');
-  await redis.srem(ACTIVE_CAMPAIGNS_KEY, campaignId);
   return deleted;
+}
+
+/**
+ * Mark the session as closing: from now on appends and saves get SESSION_CLOSING. Returns the seq of
+ * the last event, which the final sync must make durable, or undefined when `sessionId` is not active.
+ */
+export async function closeSession(redis: Redis, campaignId: string, sessionId: string): Promise<number | undefined> {
+  const keys = campaignKeys(campaignId);
+  const reply = (await callFunction(redis, 'lk_session_close', [keys.session, keys.seq], [sessionId])) as string[];
+  return reply[0] === 'ok' ? Number(reply[1]) : undefined;
+}
+
+/** Reopen a session whose final sync could not complete, so the game can go on. */
+export async function reopenSession(redis: Redis, campaignId: string, sessionId: string): Promise<boolean> {
+  const keys = campaignKeys(campaignId);
+  return Number(await callFunction(redis, 'lk_session_reopen', [keys.session], [sessionId])) === 1;
 }

@@ -131,6 +131,51 @@ local function lk_load(keys, args)
   return loaded
 end
 
+-- lk_session_close: mark the session as closing (appends and saves then get SESSION_CLOSING).
+-- KEYS[1] session hash   KEYS[2] seq counter   ARGV[1] session id
+-- Returns {'ok', seq} | {'error', code}
+local function lk_session_close(keys, args)
+  local problem = session_error(keys[1], args[1])
+  if problem == 'SESSION_NOT_FOUND' then return { 'error', problem } end
+  redis.call('HSET', keys[1], 'status', 'closing')
+  return { 'ok', redis.call('GET', keys[2]) or '0' }
+end
+
+-- lk_session_reopen: undo lk_session_close when the final sync could not finish.
+-- KEYS[1] session hash   ARGV[1] session id
+local function lk_session_reopen(keys, args)
+  if redis.call('HGET', keys[1], 'id') ~= args[1] then return 0 end
+  redis.call('HSET', keys[1], 'status', 'active')
+  return 1
+end
+
+-- lk_lease_acquire: take the campaign's worker lease if it is free and the session exists (so a
+-- worker never re-creates a key of a campaign whose session just ended).
+-- KEYS[1] lease   KEYS[2] session hash   ARGV[1] worker id   ARGV[2] lease ms
+-- Returns 1 when this worker holds the lease now, else 0.
+local function lk_lease_acquire(keys, args)
+  if redis.call('EXISTS', keys[2]) == 0 then return 0 end
+  local holder = redis.call('GET', keys[1])
+  if holder == args[1] then
+    redis.call('PEXPIRE', keys[1], args[2])
+    return 1
+  end
+  if holder then return 0 end
+  redis.call('SET', keys[1], args[1], 'PX', args[2])
+  return 1
+end
+
+-- lk_lease_release: give the lease up, only if this worker holds it.
+-- KEYS[1] lease   ARGV[1] worker id
+local function lk_lease_release(keys, args)
+  if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end
+  return 0
+end
+
 redis.register_function('lk_append', lk_append)
+redis.register_function('lk_session_close', lk_session_close)
+redis.register_function('lk_session_reopen', lk_session_reopen)
+redis.register_function('lk_lease_acquire', lk_lease_acquire)
+redis.register_function('lk_lease_release', lk_lease_release)
 redis.register_function('lk_session_start', lk_session_start)
 redis.register_function('lk_load', lk_load)
