@@ -12,6 +12,8 @@ import { appendEvents } from './handlers/append';
 import { createCampaign } from './handlers/create';
 import { getEntity, listEntities } from './handlers/entity-read';
 import { failureReply } from './handlers/failure';
+import { exportCampaign } from './handlers/export';
+import { endSession, saveCampaign } from './handlers/save';
 import { startSession } from './handlers/session-start';
 import { UndecodableBody } from './transport/codec';
 
@@ -70,6 +72,28 @@ export class CampaignController {
     return this.serve('entities.list', body, context, (scope) =>
       listEntities(this.deps, scope.campaignId, parseRequest('entities.list', body)),
     );
+  }
+
+  @MessagePattern(subscriptionFor('save'))
+  save(@Payload() body: unknown, @Ctx() context: NatsContext) {
+    return this.serve('save', body, context, (scope) =>
+      saveCampaign({ ...this.deps, logger: scope.logger }, scope.campaignId, parseRequest('save', body)),
+    );
+  }
+
+  @MessagePattern(subscriptionFor('session.end'))
+  sessionEnd(@Payload() body: unknown, @Ctx() context: NatsContext) {
+    return this.serve('session.end', body, context, (scope) =>
+      endSession({ ...this.deps, logger: scope.logger }, scope.campaignId, parseRequest('session.end', body)),
+    );
+  }
+
+  @MessagePattern(subscriptionFor('export'))
+  export(@Payload() body: unknown, @Ctx() context: NatsContext) {
+    return this.serve('export', body, context, (scope) => {
+      parseRequest('export', body);
+      return exportCampaign(this.deps, scope.campaignId);
+    });
   }
 
   private async serve<T>(

@@ -5,7 +5,8 @@ import type { NatsConnection } from 'nats';
 import { readStreamRange } from '@lorekeeper/redis-store';
 import { tinyWorld } from '@lorekeeper/testing';
 import type { Harness } from './test/harness';
-import { decodeReply, startHarness } from './test/harness';
+import { startHarness } from './test/harness';
+import { decodeReply } from '@lorekeeper/testing';
 import { startSessionService } from './service';
 
 let h: Harness;

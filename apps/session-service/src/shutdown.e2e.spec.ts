@@ -13,7 +13,7 @@ import {
   uniqueCampaignId,
   waitUntil,
 } from '@lorekeeper/testing';
-import { decodeReply } from './test/harness';
+import { decodeReply } from '@lorekeeper/testing';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 

@@ -1,13 +1,12 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import type { Config } from '@lorekeeper/config';
-import { ServiceUnreachableError } from '@lorekeeper/config';
 import type { Database } from '@lorekeeper/pg-store';
 import { connectDatabase } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import { connectRedis, loadFunctions } from '@lorekeeper/redis-store';
+import { connectNats } from '@lorekeeper/ops';
 
 export interface Connections {
   readonly redis: Redis;
@@ -54,14 +53,6 @@ export async function connectAll(config: Config, name: string): Promise<Connecti
   }
   await loadFunctions(connections.redis);
   return connections;
-}
-
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  try {
-    return await connect({ servers: url, name, maxReconnectAttempts: -1, timeout: 2_000 });
-  } catch (cause) {
-    throw new ServiceUnreachableError('NATS', url, cause);
-  }
 }
 
 export async function closeAll(connections: Connections): Promise<void> {

@@ -1,2 +1,8 @@
 export { loadConfig, ConfigError, type Config } from './config';
-export { ServiceUnreachableError, unreachableMessage, redact, type ServiceName } from './services';
+export {
+  ServiceUnreachableError,
+  isUnavailable,
+  unreachableMessage,
+  redact,
+  type ServiceName,
+} from './services';

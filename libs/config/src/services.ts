@@ -54,3 +54,30 @@ export function redact(url: string): string {
     return '<unparseable url>';
   }
 }
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
+
+/** True for errors that mean Redis or Postgres cannot be reached right now (the caller may retry). */
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  return /connection is closed|connection terminated|stream isn't writeable|timeout exceeded when trying to connect|connect ECONNREFUSED|LOADING/i.test(
+    error.message,
+  );
+}

@@ -37,3 +37,18 @@ export function campaignIdOf(subject: string): string | undefined {
   const id = parts[1];
   return parts[0] === 'campaign' && id !== undefined && CAMPAIGN_ID_PATTERN.test(id) ? id : undefined;
 }
+
+/**
+ * Internal: the session service asks the persistence workers to flush a campaign (a save or a session
+ * end). Pub/sub, so every worker hears it and the one holding the campaign's lease acts.
+ */
+export function flushRequestSubject(campaignId: string): string {
+  return `lorekeeper.flush.${campaignId}`;
+}
+
+export const FLUSH_REQUEST_SUBSCRIPTION = 'lorekeeper.flush.*';
+
+export interface FlushRequest {
+  readonly campaignId: string;
+  readonly trigger: 'manual' | 'session-end';
+}

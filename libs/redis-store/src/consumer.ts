@@ -8,7 +8,12 @@ export const CONSUMER_GROUP = 'lorekeeper-workers';
 /** A stream entry as read, decoded when it can be: a poison entry keeps its raw fields. */
 export type ReadEntry =
   | { readonly ok: true; readonly streamId: string; readonly event: StreamEvent; readonly bytes: number }
-  | { readonly ok: false; readonly streamId: string; readonly fields: readonly string[]; readonly error: string };
+  | {
+      readonly ok: false;
+      readonly streamId: string;
+      readonly fields: readonly string[];
+      readonly error: string;
+    };
 
 /**
  * Create the workers' consumer group at the start of the stream. Returns false when the stream does
@@ -93,9 +98,17 @@ export async function readAndClaimRange(
 }
 
 /** Acknowledge entries once the checkpoint that covers them is committed. */
-export async function acknowledge(redis: Redis, campaignId: string, streamIds: readonly string[]): Promise<void> {
+export async function acknowledge(
+  redis: Redis,
+  campaignId: string,
+  streamIds: readonly string[],
+): Promise<void> {
   for (let start = 0; start < streamIds.length; start += 5_000) {
-    await redis.xack(campaignKeys(campaignId).events, CONSUMER_GROUP, ...streamIds.slice(start, start + 5_000));
+    await redis.xack(
+      campaignKeys(campaignId).events,
+      CONSUMER_GROUP,
+      ...streamIds.slice(start, start + 5_000),
+    );
   }
 }
 
@@ -108,7 +121,10 @@ export async function trimBelow(redis: Redis, campaignId: string, keepFromSeq: n
 /** Entries delivered to the group but not acknowledged. */
 export async function pendingCount(redis: Redis, campaignId: string): Promise<number> {
   try {
-    const summary = (await redis.xpending(campaignKeys(campaignId).events, CONSUMER_GROUP)) as [number, ...unknown[]];
+    const summary = (await redis.xpending(campaignKeys(campaignId).events, CONSUMER_GROUP)) as [
+      number,
+      ...unknown[],
+    ];
     return Number(summary[0] ?? 0);
   } catch {
     return 0;

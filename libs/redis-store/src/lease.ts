@@ -7,9 +7,17 @@ import { campaignKeys } from './keys';
  * again while holding it renews it. The Postgres checkpoint compare-and-set fences a holder whose
  * lease ran out while it was paused.
  */
-export async function acquireLease(redis: Redis, campaignId: string, workerId: string, leaseMs: number): Promise<boolean> {
+export async function acquireLease(
+  redis: Redis,
+  campaignId: string,
+  workerId: string,
+  leaseMs: number,
+): Promise<boolean> {
   const keys = campaignKeys(campaignId);
-  return Number(await callFunction(redis, 'lk_lease_acquire', [keys.lease, keys.session], [workerId, leaseMs])) === 1;
+  return (
+    Number(await callFunction(redis, 'lk_lease_acquire', [keys.lease, keys.session], [workerId, leaseMs])) ===
+    1
+  );
 }
 
 export async function releaseLease(redis: Redis, campaignId: string, workerId: string): Promise<void> {

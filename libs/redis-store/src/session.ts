@@ -112,9 +112,18 @@ export async function deleteCampaignKeys(redis: Redis, campaignId: string): Prom
  * Mark the session as closing: from now on appends and saves get SESSION_CLOSING. Returns the seq of
  * the last event, which the final sync must make durable, or undefined when `sessionId` is not active.
  */
-export async function closeSession(redis: Redis, campaignId: string, sessionId: string): Promise<number | undefined> {
+export async function closeSession(
+  redis: Redis,
+  campaignId: string,
+  sessionId: string,
+): Promise<number | undefined> {
   const keys = campaignKeys(campaignId);
-  const reply = (await callFunction(redis, 'lk_session_close', [keys.session, keys.seq], [sessionId])) as string[];
+  const reply = (await callFunction(
+    redis,
+    'lk_session_close',
+    [keys.session, keys.seq],
+    [sessionId],
+  )) as string[];
   return reply[0] === 'ok' ? Number(reply[1]) : undefined;
 }
 

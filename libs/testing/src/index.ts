@@ -4,3 +4,4 @@ export * from './database';
 export * from './given';
 export * from './world-fixtures';
 export * from './processes';
+export * from './system';

@@ -1,25 +1,15 @@
-import type { Msg, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import pino from 'pino';
 import { loadConfig } from '@lorekeeper/config';
 import type { WorldDocument } from '@lorekeeper/domain';
 import type { Verb } from '@lorekeeper/protocol';
-import { subjectFor } from '@lorekeeper/protocol';
 import type { Redis } from '@lorekeeper/redis-store';
 import { connectRedis } from '@lorekeeper/redis-store';
-import type { ServerProcess, TestDatabase } from '@lorekeeper/testing';
-import { createTestDatabase, startPrivateNats, uniqueCampaignId } from '@lorekeeper/testing';
+import type { ServerProcess, TestDatabase, WireReply } from '@lorekeeper/testing';
+import { createTestDatabase, requestOver, startPrivateNats, uniqueCampaignId } from '@lorekeeper/testing';
 import type { RunningSessionService, SessionServiceOptions } from '../service';
 import { startSessionService } from '../service';
-
-/** A reply as a game server sees it: the JSON body and the service-error headers. */
-export interface WireReply {
-  // Replies are arbitrary JSON; tests read the fields they assert on.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly body: any;
-  readonly statusHeader: string | undefined;
-  readonly messageHeader: string | undefined;
-}
 
 export interface Harness {
   readonly db: TestDatabase;
@@ -32,14 +22,6 @@ export interface Harness {
   createCampaign(world: WorldDocument, label?: string): Promise<string>;
   startSession(campaignId: string, playerIds: readonly string[]): Promise<string>;
   close(): Promise<void>;
-}
-
-export function decodeReply(message: Msg): WireReply {
-  return {
-    body: JSON.parse(new TextDecoder().decode(message.data)) as unknown,
-    statusHeader: message.headers?.get('Nats-Service-Error-Code') || undefined,
-    messageHeader: message.headers?.get('Nats-Service-Error') || undefined,
-  };
 }
 
 /**
@@ -63,10 +45,8 @@ export async function startHarness(
   const service = await startSessionService(config, pino({ level: 'silent' }), options);
   const redis = await connectRedis(config.redisUrl);
   const nats = await connect({ servers: natsServer.url });
-  const request = async (campaignId: string, verb: Verb, body: unknown, timeoutMs = 10_000) => {
-    const payload = body instanceof Uint8Array || typeof body === 'string' ? body : JSON.stringify(body);
-    return decodeReply(await nats.request(subjectFor(campaignId, verb), payload, { timeout: timeoutMs }));
-  };
+  const request = (campaignId: string, verb: Verb, body: unknown, timeoutMs = 10_000) =>
+    requestOver(nats, campaignId, verb, body, timeoutMs);
   return {
     db,
     redis,
@@ -93,3 +73,5 @@ export async function startHarness(
     },
   };
 }
+
+export type { WireReply };

@@ -1,7 +1,8 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
 
 /** Why a flush ran (DESIGN.md, "Save points"). Stored as free text so a new trigger needs no migration. */
-export type SyncTrigger = 'autosave' | 'major' | 'manual' | 'session-end' | 'backlog' | 'shutdown' | 'redelivery';
+export type SyncTrigger =
+  'autosave' | 'major' | 'manual' | 'session-end' | 'backlog' | 'shutdown' | 'redelivery';
 
 export interface SyncLogTable {
   id: Generated<number>;

@@ -1,0 +1,289 @@
+import { isUnavailable } from '@lorekeeper/config';
+import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
+import { findEntities, recordDeadLetter, setCampaignStatus } from '@lorekeeper/pg-store';
+import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
+import {
+  acknowledge,
+  claimPending,
+  ensureGroup,
+  readAndClaimRange,
+  readGroup,
+  trimBelow,
+} from '@lorekeeper/redis-store';
+import { CampaignFold } from './campaign-fold';
+import type { WorkerDeps } from './deps';
+import { FencedError, flushCampaign } from './flush';
+
+const READ_COUNT = 1_000;
+
+export type ConsumerState = 'running' | 'quarantined' | 'lost';
+
+/**
+ * Consumes one campaign's stream for the worker that holds its lease: reads entries (its own pending
+ * ones first, after a restart), folds them, and flushes when a save point says so. Plain code: the
+ * worker loop calls `step()`; a test can too.
+ */
+export class CampaignConsumer {
+  private readonly fold: CampaignFold;
+  private state: ConsumerState = 'running';
+  private grouped = false;
+  /** Where re-reading this consumer's pending entries stands; undefined once they are all read. */
+  private pendingCursor: string | undefined = '0';
+  /** Entries read but not folded yet (Postgres was unreachable, or a poison entry is being retried). */
+  private unfolded: ReadEntry[] = [];
+  private readonly attempts = new Map<string, number>();
+  private flushing: Promise<void> | undefined;
+  private requested: SyncTrigger | undefined;
+  private majorSeen = false;
+  private lastFlushAt = Date.now();
+  private retryAt = 0;
+  private failures = 0;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    readonly campaignId: string,
+    checkpoint: Checkpoint,
+  ) {
+    this.fold = new CampaignFold(campaignId, checkpoint, deps.registry);
+  }
+
+  get status(): ConsumerState {
+    return this.state;
+  }
+
+  get checkpoint(): Checkpoint {
+    return this.fold.durable;
+  }
+
+  /** A save or session end asks for everything up to the head to become durable. */
+  requestFlush(trigger: SyncTrigger): void {
+    this.requested = trigger;
+  }
+
+  /** Read and fold what is new, then flush if a save point is due. Returns how many entries it handled. */
+  async step(now = Date.now()): Promise<number> {
+    if (this.state !== 'running' || this.flushing) return 0;
+    if (!this.grouped) {
+      if (!(await ensureGroup(this.deps.redis, this.campaignId))) return 0;
+      await claimPending(this.deps.redis, this.campaignId, this.deps.workerId);
+      this.grouped = true;
+    }
+    const read = this.unfolded.length > 0 ? [] : await this.read();
+    const entries = [...this.unfolded, ...read];
+    this.unfolded = [];
+    const folded = await this.foldAll(entries, now);
+    this.maybeFlush(now, read.length < READ_COUNT);
+    this.report(now);
+    return folded;
+  }
+
+  /** Wait for a flush in flight, then write whatever is left (graceful shutdown). */
+  async drain(): Promise<void> {
+    await this.flushing;
+    if (this.state === 'running' && this.fold.hasWork) {
+      this.startFlush('shutdown');
+      await this.flushing;
+    }
+  }
+
+  private async read(): Promise<ReadEntry[]> {
+    if (this.pendingCursor !== undefined) {
+      const pending = await readGroup(
+        this.deps.redis,
+        this.campaignId,
+        this.deps.workerId,
+        this.pendingCursor,
+        READ_COUNT,
+      );
+      const last = pending.at(-1);
+      this.pendingCursor = last === undefined ? undefined : last.streamId;
+      if (pending.length > 0) return pending;
+    }
+    return readGroup(this.deps.redis, this.campaignId, this.deps.workerId, '>', READ_COUNT);
+  }
+
+  private async foldAll(entries: ReadEntry[], now: number): Promise<number> {
+    try {
+      // One query for every entity these entries touch that is not cached yet.
+      await this.loadMissing(entries.flatMap((entry) => (entry.ok ? [entry.event] : [])));
+    } catch (error) {
+      this.unfolded = entries;
+      if (!isUnavailable(error)) throw error;
+      this.deps.logger.warn(
+        { campaignId: this.campaignId, err: error },
+        'Postgres unreachable while folding; will retry',
+      );
+      return 0;
+    }
+    let done = 0;
+    for (let i = 0; i < entries.length; i += 1) {
+      const entry = entries[i] as ReadEntry;
+      try {
+        if (!entry.ok) throw new Error(`undecodable stream entry: ${entry.error}`);
+        const gap = await this.fillGap(entry.event);
+        if (gap.length > 0) {
+          entries.splice(i, 0, ...gap);
+          i -= 1;
+          continue;
+        }
+        await this.loadMissing([entry.event]);
+        this.fold.fold(entry.event, entry.bytes, now);
+        if (entry.event.seq > this.fold.durable.seq && this.fold.isMajor(entry.event)) this.majorSeen = true;
+        this.attempts.delete(entry.streamId);
+        this.deps.metrics.eventsFolded.inc();
+        done += 1;
+      } catch (error) {
+        this.unfolded = entries.slice(i);
+        if (isUnavailable(error)) {
+          this.deps.logger.warn(
+            { campaignId: this.campaignId, err: error },
+            'Postgres unreachable while folding; will retry',
+          );
+        } else {
+          await this.poisoned(entry, error);
+        }
+        break;
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Entries between the last folded one and `event` that this consumer was never given (a paused
+   * former owner read them): read them from the stream and claim them, so the log stays contiguous.
+   */
+  private async fillGap(event: StreamEvent): Promise<ReadEntry[]> {
+    const expected = this.fold.head.seq + 1;
+    if (event.seq <= expected) return [];
+    const missing = await readAndClaimRange(
+      this.deps.redis,
+      this.campaignId,
+      this.deps.workerId,
+      expected,
+      event.seq - 1,
+    );
+    if (missing.length === 0) {
+      throw new Error(`entries ${expected}..${event.seq - 1} are missing from the stream`);
+    }
+    return missing;
+  }
+
+  private async loadMissing(events: readonly StreamEvent[]): Promise<void> {
+    const ids = this.fold.missing(events);
+    if (ids.length > 0) this.fold.remember(ids, await findEntities(this.deps.db, this.campaignId, ids));
+  }
+
+  /**
+   * An entry that cannot be decoded or applied is retried a bounded number of times, then recorded
+   * as a dead letter and the campaign is quarantined: never skipped silently (DESIGN.md, invariant 9).
+   */
+  private async poisoned(entry: ReadEntry, error: unknown): Promise<void> {
+    const attempts = (this.attempts.get(entry.streamId) ?? 0) + 1;
+    this.attempts.set(entry.streamId, attempts);
+    const message = error instanceof Error ? error.message : String(error);
+    this.deps.logger.warn(
+      { campaignId: this.campaignId, streamId: entry.streamId, attempts, error: message },
+      'entry does not apply',
+    );
+    if (attempts < this.deps.config.worker.poisonRetries) return;
+
+    // Everything before the poison entry is good: make it durable first.
+    if (this.fold.hasWork) {
+      this.startFlush('backlog');
+      await this.flushing;
+    }
+    await recordDeadLetter(this.deps.db, {
+      campaignId: this.campaignId,
+      streamId: entry.streamId,
+      seq: entry.ok ? entry.event.seq : null,
+      payload: entry.ok ? entry.event : { fields: entry.fields },
+      error: message,
+    });
+    await setCampaignStatus(this.deps.db, this.campaignId, 'quarantined');
+    this.state = 'quarantined';
+    this.deps.metrics.deadLetters.inc();
+    this.deps.logger.error(
+      { campaignId: this.campaignId, streamId: entry.streamId, error: message },
+      'campaign quarantined: a stream entry does not apply; see `lorekeeper dead-letters list`',
+    );
+  }
+
+  private maybeFlush(now: number, caughtUp: boolean): void {
+    if (this.flushing || now < this.retryAt || !this.fold.hasWork || this.state !== 'running') return;
+    const { autosaveIntervalMs, backlogEvents, backlogBytes } = this.deps.config.worker;
+    const backlog = this.fold.backlog;
+    let trigger: SyncTrigger | undefined;
+    if (this.majorSeen) trigger = 'major';
+    else if (this.requested && caughtUp) trigger = this.requested;
+    else if (backlog.events >= backlogEvents || backlog.bytes >= backlogBytes) trigger = 'backlog';
+    else if (now - this.lastFlushAt >= autosaveIntervalMs) trigger = 'autosave';
+    else if (this.fold.head.seq === this.fold.durable.seq) trigger = 'redelivery';
+    if (trigger) this.startFlush(trigger);
+  }
+
+  private startFlush(trigger: SyncTrigger): void {
+    const batch = this.fold.batch();
+    const started = performance.now();
+    if (trigger === 'major') this.majorSeen = false;
+    if (trigger === this.requested) this.requested = undefined;
+    this.flushing = (async () => {
+      try {
+        if (batch.to.seq > batch.from.seq) {
+          const result = await flushCampaign(this.deps.db, this.campaignId, batch, trigger);
+          this.deps.metrics.rowsWritten.inc(
+            { kind: 'entity' },
+            result.entitiesWritten + result.entitiesDeleted,
+          );
+          this.deps.metrics.rowsWritten.inc({ kind: 'event' }, result.eventsArchived);
+        }
+        this.fold.committed(batch);
+        this.failures = 0;
+        this.lastFlushAt = Date.now();
+        this.deps.metrics.flushes.inc({ trigger, outcome: 'ok' });
+        this.deps.metrics.flushSeconds.observe((performance.now() - started) / 1_000);
+        // Only now, with the checkpoint durable: acknowledge, then trim what nobody needs.
+        await acknowledge(this.deps.redis, this.campaignId, batch.streamIds);
+        await trimBelow(
+          this.deps.redis,
+          this.campaignId,
+          batch.to.seq - this.deps.config.worker.streamKeep + 1,
+        );
+      } catch (error) {
+        this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });
+        if (error instanceof FencedError) {
+          this.state = 'lost';
+          this.deps.logger.warn({ campaignId: this.campaignId }, error.message);
+          return;
+        }
+        // Try the same save point again after the backoff.
+        if (trigger === 'major') this.majorSeen = true;
+        if (trigger === 'manual' || trigger === 'session-end') this.requested ??= trigger;
+        this.failures += 1;
+        const backoff = Math.min(30_000, 100 * 2 ** Math.min(this.failures, 8));
+        this.retryAt = Date.now() + backoff / 2 + Math.random() * (backoff / 2);
+        this.deps.logger.warn(
+          {
+            campaignId: this.campaignId,
+            trigger,
+            failures: this.failures,
+            retryInMs: this.retryAt - Date.now(),
+            err: error,
+          },
+          'flush failed; retrying with backoff',
+        );
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+  }
+
+  private report(now: number): void {
+    const backlog = this.fold.backlog;
+    const labels = { campaign: this.campaignId };
+    this.deps.metrics.lagEvents.set(labels, this.fold.head.seq - this.fold.durable.seq);
+    this.deps.metrics.lagSeconds.set(
+      labels,
+      backlog.oldestAt === undefined ? 0 : (now - backlog.oldestAt) / 1_000,
+    );
+  }
+}

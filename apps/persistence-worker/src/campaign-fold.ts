@@ -1,0 +1,156 @@
+import type { DomainRegistry, Entity } from '@lorekeeper/domain';
+import { LorekeeperError, definitionOf, evolve, nextVersion } from '@lorekeeper/domain';
+import type { Checkpoint } from '@lorekeeper/pg-store';
+import type { StreamEvent } from '@lorekeeper/redis-store';
+
+/** What one flush writes: the coalesced changes since the checkpoint, and the checkpoint after it. */
+export interface FlushBatch {
+  readonly from: Checkpoint;
+  readonly to: Checkpoint;
+  readonly upserts: readonly Entity[];
+  readonly deletes: readonly string[];
+  readonly events: readonly StreamEvent[];
+  readonly streamIds: readonly string[];
+}
+
+/**
+ * One campaign's state between flushes: the durable state of every entity touched since it was
+ * loaded, folded forward with the domain's `evolve`, and the set of entities changed since the last
+ * checkpoint. Ten thousand events on one entity leave one dirty entity (DESIGN.md, invariant 4).
+ */
+export class CampaignFold {
+  /** Entity id -> current value (null once destroyed); a cache of Postgres plus folded events. */
+  private readonly entities = new Map<string, Entity | null>();
+  private dirty = new Set<string>();
+  private events: StreamEvent[] = [];
+  private streamIds: string[] = [];
+  private lastFolded: Checkpoint;
+  private bytes = 0;
+  private oldestUnflushedAt: number | undefined;
+
+  constructor(
+    readonly campaignId: string,
+    private checkpoint: Checkpoint,
+    private readonly registry: DomainRegistry,
+  ) {
+    this.lastFolded = checkpoint;
+  }
+
+  get durable(): Checkpoint {
+    return this.checkpoint;
+  }
+
+  get head(): Checkpoint {
+    return this.lastFolded;
+  }
+
+  /** Events and bytes folded since the checkpoint, for the backlog bound and lag metrics. */
+  get backlog(): { events: number; bytes: number; oldestAt: number | undefined } {
+    return { events: this.streamIds.length, bytes: this.bytes, oldestAt: this.oldestUnflushedAt };
+  }
+
+  /** Ids of persistent entities the next events touch that are not cached yet. */
+  missing(events: readonly StreamEvent[]): string[] {
+    const ids = new Set<string>();
+    for (const event of events) {
+      if (this.isPersistent(event) && !this.entities.has(event.entityId)) ids.add(event.entityId);
+    }
+    return [...ids];
+  }
+
+  /** Cache durable values; an id asked for but not given does not exist in Postgres. */
+  remember(ids: readonly string[], found: readonly Entity[]): void {
+    const byId = new Map(found.map((entity) => [entity.id, entity]));
+    for (const id of ids) if (!this.entities.has(id)) this.entities.set(id, byId.get(id) ?? null);
+  }
+
+  /**
+   * Fold one entry. Entries at or below the checkpoint were already applied (a redelivery): they are
+   * only acknowledged. Throws when the entry does not follow the log or does not apply: the caller
+   * treats it as poison.
+   */
+  fold(event: StreamEvent, bytes: number, now: number): void {
+    if (event.seq <= this.lastFolded.seq) {
+      if (event.seq <= this.checkpoint.seq) this.streamIds.push(event.streamId);
+      return;
+    }
+    if (event.seq !== this.lastFolded.seq + 1) {
+      throw new LorekeeperError(
+        'INTERNAL',
+        `campaign ${this.campaignId}: expected seq ${this.lastFolded.seq + 1} next in the stream, found ${event.seq}`,
+      );
+    }
+    if (this.isPersistent(event)) {
+      const current = this.entities.get(event.entityId) ?? undefined;
+      if (event.version !== nextVersion(current)) {
+        throw new LorekeeperError(
+          'INTERNAL',
+          `seq ${event.seq} puts ${event.entityId} at version ${event.version}, but it is at ${current?.version ?? 0}`,
+        );
+      }
+      const next = evolve(
+        current,
+        { type: event.type, entityId: event.entityId, data: event.data },
+        this.registry,
+      );
+      this.entities.set(event.entityId, next);
+      this.dirty.add(event.entityId);
+      this.events.push(event);
+    }
+    this.streamIds.push(event.streamId);
+    this.bytes += bytes;
+    this.oldestUnflushedAt ??= now;
+    this.lastFolded = { seq: event.seq, streamId: event.streamId };
+  }
+
+  isMajor(event: StreamEvent): boolean {
+    return this.registry.event(event.type)?.major ?? false;
+  }
+
+  /** True when there is anything to write or acknowledge. */
+  get hasWork(): boolean {
+    return this.streamIds.length > 0;
+  }
+
+  /** The changes to write, coalesced: each changed entity once, at its latest value. */
+  batch(): FlushBatch {
+    const upserts: Entity[] = [];
+    const deletes: string[] = [];
+    for (const id of this.dirty) {
+      const entity = this.entities.get(id);
+      if (entity) upserts.push(entity);
+      else deletes.push(id);
+    }
+    return {
+      from: this.checkpoint,
+      to: this.lastFolded,
+      upserts,
+      deletes,
+      events: this.events,
+      streamIds: this.streamIds,
+    };
+  }
+
+  /** The batch is committed: the checkpoint moves, the dirty set starts again. */
+  committed(batch: FlushBatch): void {
+    this.checkpoint = batch.to;
+    // An entity stays dirty only if it changed again after the batch was taken (new object from evolve).
+    const written = new Map<string, Entity | null>([
+      ...batch.upserts.map((entity) => [entity.id, entity] as const),
+      ...batch.deletes.map((id) => [id, null] as const),
+    ]);
+    this.dirty = new Set([...this.dirty].filter((id) => written.get(id) !== this.entities.get(id)));
+    this.events = this.events.slice(batch.events.length);
+    this.streamIds = this.streamIds.slice(batch.streamIds.length);
+    this.bytes = 0;
+    this.oldestUnflushedAt = this.streamIds.length > 0 ? Date.now() : undefined;
+    // Keep memory bounded: forget clean entities once the cache grows large; Postgres has them.
+    if (this.entities.size > 50_000) {
+      for (const id of this.entities.keys()) if (!this.dirty.has(id)) this.entities.delete(id);
+    }
+  }
+
+  private isPersistent(event: StreamEvent): boolean {
+    return definitionOf(event, this.registry).persistence === 'persistent';
+  }
+}

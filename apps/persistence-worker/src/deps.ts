@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '@lorekeeper/config';
+import type { DomainRegistry } from '@lorekeeper/domain';
+import type { Database } from '@lorekeeper/pg-store';
+import type { Redis } from '@lorekeeper/redis-store';
+import type { WorkerMetrics } from './ops/metrics';
+
+/** What the worker's plain code uses; built once in main.ts (or a test). */
+export interface WorkerDeps {
+  readonly config: Config;
+  readonly registry: DomainRegistry;
+  readonly redis: Redis;
+  readonly db: Kysely<Database>;
+  readonly metrics: WorkerMetrics;
+  readonly logger: Logger;
+  /** This process's consumer name in every campaign's group, and its lease value. */
+  readonly workerId: string;
+}

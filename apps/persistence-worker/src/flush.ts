@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import { LorekeeperError } from '@lorekeeper/domain';
+import type { Database, SyncTrigger } from '@lorekeeper/pg-store';
+import {
+  advanceCheckpoint,
+  archiveEvents,
+  deleteEntities,
+  recordSync,
+  upsertEntities,
+} from '@lorekeeper/pg-store';
+import type { FlushBatch } from './campaign-fold';
+
+export interface FlushResult {
+  readonly entitiesWritten: number;
+  readonly entitiesDeleted: number;
+  readonly eventsArchived: number;
+  readonly durationMs: number;
+}
+
+/** Another worker moved the checkpoint: this one no longer owns the campaign and must let go. */
+export class FencedError extends LorekeeperError {
+  constructor(campaignId: string, expectedSeq: number) {
+    super(
+      'INTERNAL',
+      `campaign ${campaignId}: the checkpoint is no longer at seq ${expectedSeq}; another worker owns it`,
+    );
+  }
+}
+
+/**
+ * Write one campaign's coalesced changes in one transaction: entities upserted and deleted, persistent
+ * events archived, the flush logged, and the checkpoint advanced by compare-and-set. Either all of it
+ * commits, or none (DESIGN.md, invariant 3).
+ */
+export async function flushCampaign(
+  db: Kysely<Database>,
+  campaignId: string,
+  batch: FlushBatch,
+  trigger: SyncTrigger,
+): Promise<FlushResult> {
+  const started = performance.now();
+  return db.transaction().execute(async (trx) => {
+    const entitiesWritten = await upsertEntities(trx, campaignId, batch.upserts);
+    const entitiesDeleted = await deleteEntities(trx, campaignId, batch.deletes);
+    const eventsArchived = await archiveEvents(trx, campaignId, batch.events);
+    if (!(await advanceCheckpoint(trx, campaignId, batch.from, batch.to))) {
+      throw new FencedError(campaignId, batch.from.seq);
+    }
+    const durationMs = performance.now() - started;
+    await recordSync(trx, {
+      campaignId,
+      fromSeq: batch.from.seq + 1,
+      toSeq: batch.to.seq,
+      entitiesWritten,
+      entitiesDeleted,
+      eventsArchived,
+      durationMs,
+      trigger,
+    });
+    return { entitiesWritten, entitiesDeleted, eventsArchived, durationMs };
+  });
+}

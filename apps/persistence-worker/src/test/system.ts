@@ -1,0 +1,90 @@
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import pino from 'pino';
+import { loadConfig } from '@lorekeeper/config';
+import type { WorldDocument } from '@lorekeeper/domain';
+import type { Redis } from '@lorekeeper/redis-store';
+import { connectRedis } from '@lorekeeper/redis-store';
+import type { ServerProcess, ServiceProcess, TestDatabase, WireReply } from '@lorekeeper/testing';
+import {
+  createTestDatabase,
+  requestOver,
+  spawnService,
+  startPrivateNats,
+  uniqueCampaignId,
+} from '@lorekeeper/testing';
+import type { RunningWorker } from '../service';
+import { startPersistenceWorker } from '../service';
+
+/**
+ * The whole system for one test file: its own database and NATS server, the built session service as
+ * a process, and workers started in this process (so a test can inspect them) or as processes.
+ */
+export interface System {
+  readonly db: TestDatabase;
+  readonly redis: Redis;
+  readonly nats: NatsConnection;
+  readonly env: Record<string, string>;
+  readonly sessionService: ServiceProcess;
+  request(campaignId: string, verb: string, body: unknown, timeoutMs?: number): Promise<WireReply>;
+  createCampaign(world: WorldDocument, label?: string): Promise<string>;
+  startSession(campaignId: string, playerIds: readonly string[]): Promise<string>;
+  startWorker(): Promise<RunningWorker>;
+  spawnWorker(): Promise<ServiceProcess>;
+  close(): Promise<void>;
+}
+
+export async function startSystem(label: string, settings: Record<string, string> = {}): Promise<System> {
+  const db = await createTestDatabase(label);
+  const natsServer: ServerProcess = await startPrivateNats();
+  const env = { ...settings, DATABASE_URL: db.url, NATS_URL: natsServer.url };
+  const sessionService = await spawnService('session-service', env);
+  const redis = await connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+  const nats = await connect({ servers: natsServer.url });
+  const workers: RunningWorker[] = [];
+  const processes: ServiceProcess[] = [sessionService];
+  const request = (campaignId: string, verb: string, body: unknown, timeoutMs?: number) =>
+    requestOver(nats, campaignId, verb, body, timeoutMs);
+  return {
+    db,
+    redis,
+    nats,
+    env,
+    sessionService,
+    request,
+    async createCampaign(world, campaignLabel = label) {
+      const campaignId = uniqueCampaignId(campaignLabel);
+      const reply = await request(campaignId, 'create', { ...world, campaignId });
+      if (reply.body.error) throw new Error(`create failed: ${JSON.stringify(reply.body)}`);
+      return campaignId;
+    },
+    async startSession(campaignId, playerIds) {
+      const reply = await request(campaignId, 'session.start', { playerIds });
+      if (reply.body.error) throw new Error(`session.start failed: ${JSON.stringify(reply.body)}`);
+      return reply.body.sessionId as string;
+    },
+    async startWorker() {
+      const config = loadConfig({ ...process.env, ...env, WORKER_HTTP_PORT: '0' });
+      const worker = await startPersistenceWorker(config, pino({ level: 'silent' }));
+      workers.push(worker);
+      return worker;
+    },
+    async spawnWorker() {
+      const worker = await spawnService('persistence-worker', env);
+      processes.push(worker);
+      return worker;
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      for (const child of processes) {
+        if (child.process.exitCode === null && child.process.signalCode === null)
+          child.process.kill('SIGKILL');
+        await child.exited;
+      }
+      await nats.close();
+      redis.disconnect();
+      await natsServer.stop();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from './http';
+export * from './nest-logger';
+export * from './nats';
