@@ -119,6 +119,7 @@ export class CampaignConsumer {
     for (let i = 0; i < entries.length; i += 1) {
       const entry = entries[i] as ReadEntry;
       try {
+        if (!entry.ok && entry.trimmed && this.fold.acknowledgeTrimmed(entry.streamId)) continue;
         if (!entry.ok) throw new Error(`undecodable stream entry: ${entry.error}`);
         const gap = await this.fillGap(entry.event);
         if (gap.length > 0) {
@@ -235,8 +236,22 @@ export class CampaignConsumer {
             result.entitiesWritten + result.entitiesDeleted,
           );
           this.deps.metrics.rowsWritten.inc({ kind: 'event' }, result.eventsArchived);
+          if (Math.random() < this.deps.config.worker.crashAfterCommit) {
+            // Crash tests: die in the window between the Postgres commit and the XACK.
+            process.kill(process.pid, 'SIGKILL');
+          }
         }
         this.fold.committed(batch);
+        this.deps.logger.debug(
+          {
+            campaignId: this.campaignId,
+            trigger,
+            fromSeq: batch.from.seq,
+            toSeq: batch.to.seq,
+            ms: performance.now() - started,
+          },
+          'flushed',
+        );
         this.failures = 0;
         this.lastFlushAt = Date.now();
         this.deps.metrics.flushes.inc({ trigger, outcome: 'ok' });

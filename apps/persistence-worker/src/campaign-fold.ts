@@ -103,6 +103,17 @@ export class CampaignFold {
     this.lastFolded = { seq: event.seq, streamId: event.streamId };
   }
 
+  /**
+   * An entry delivered again whose message is gone from the stream: it was trimmed, which only ever
+   * happens below the checkpoint, so it is durable and only needs acknowledging. True when so.
+   */
+  acknowledgeTrimmed(streamId: string): boolean {
+    const seq = Number(streamId.slice(0, streamId.indexOf('-')));
+    if (!(seq <= this.checkpoint.seq)) return false;
+    this.streamIds.push(streamId);
+    return true;
+  }
+
   isMajor(event: StreamEvent): boolean {
     return this.registry.event(event.type)?.major ?? false;
   }

@@ -30,6 +30,11 @@ export interface Config {
     /** Entries kept in the stream behind the checkpoint for live debugging. */
     readonly streamKeep: number;
     readonly poisonRetries: number;
+    /**
+     * Fault injection for crash tests only: the probability that the worker kills itself right after a
+     * flush commits and before it acknowledges the entries (the window DESIGN.md's failure model names).
+     */
+    readonly crashAfterCommit: number;
   };
 }
 
@@ -59,6 +64,7 @@ const environment = z.object({
   LEASE_MS: positive.default(15_000),
   STREAM_KEEP: z.coerce.number().int().nonnegative().default(1_000),
   POISON_RETRIES: positive.default(3),
+  WORKER_CRASH_AFTER_COMMIT: z.coerce.number().min(0).max(1).default(0),
 });
 
 export class ConfigError extends Error {
@@ -102,6 +108,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       leaseMs: e.LEASE_MS,
       streamKeep: e.STREAM_KEEP,
       poisonRetries: e.POISON_RETRIES,
+      crashAfterCommit: e.WORKER_CRASH_AFTER_COMMIT,
     },
   });
 }

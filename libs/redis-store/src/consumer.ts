@@ -13,6 +13,8 @@ export type ReadEntry =
       readonly streamId: string;
       readonly fields: readonly string[];
       readonly error: string;
+      /** A pending entry whose message was trimmed away: Redis returns it without fields. */
+      readonly trimmed: boolean;
     };
 
 /**
@@ -132,6 +134,9 @@ export async function pendingCount(redis: Redis, campaignId: string): Promise<nu
 }
 
 function decode(streamId: string, fields: readonly string[]): ReadEntry {
+  if (fields.length === 0) {
+    return { ok: false, streamId, fields, error: 'the entry was trimmed from the stream', trimmed: true };
+  }
   try {
     const event = decodeEntry(streamId, fields);
     if (!event.type || !event.entityId || !Number.isInteger(event.version) || !Number.isInteger(event.seq)) {
@@ -139,6 +144,12 @@ function decode(streamId: string, fields: readonly string[]): ReadEntry {
     }
     return { ok: true, streamId, event, bytes: fields.reduce((sum, field) => sum + field.length, 0) };
   } catch (error) {
-    return { ok: false, streamId, fields, error: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      streamId,
+      fields,
+      error: error instanceof Error ? error.message : String(error),
+      trimmed: false,
+    };
   }
 }
