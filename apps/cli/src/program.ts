@@ -15,7 +15,7 @@ export function buildProgram(): Command {
   program.addHelpText(
     'after',
     `
-Configuration comes from the environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+Configuration comes from the environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/lorekeeper).
 Exit codes: 0 ok, 1 refused or failed, 2 usage or configuration error, 3 a service is unreachable.
 
 Example:

@@ -55,6 +55,11 @@ export class CampaignConsumer {
     return this.fold.durable;
   }
 
+  /** The lease was found held by another worker: stop at once (its checkpoint CAS would fail anyway). */
+  markLost(): void {
+    if (this.state === 'running') this.state = 'lost';
+  }
+
   /** A save or session end asks for everything up to the head to become durable. */
   requestFlush(trigger: SyncTrigger): void {
     this.requested = trigger;

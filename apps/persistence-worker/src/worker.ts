@@ -5,28 +5,36 @@ import {
   acquireLease,
   activeCampaigns,
   deleteCampaignKeys,
+  heartbeatWorker,
   pendingCount,
   readHeadSeq,
   releaseLease,
+  removeWorker,
 } from '@lorekeeper/redis-store';
 import { CampaignConsumer } from './campaign-consumer';
 import type { WorkerDeps } from './deps';
 
 const IDLE_SLEEP_MS = 10;
-/** How often new campaigns are looked for (a set read); leases are renewed at a third of their life. */
+/** How often new campaigns are looked for (one set read). */
 const DISCOVERY_MS = 200;
 
 /**
  * The persistence worker's loop: discover campaigns with a session, take the lease of those nobody
- * holds, renew its own, and step each owned campaign's consumer. Several workers share campaigns;
- * one that dies loses its leases and the others take its campaigns over.
+ * holds (up to a fair share of them), and step each owned campaign's consumer. Leases are renewed on
+ * a timer of their own, so a slow step never costs a lease; a worker that dies or is paused loses
+ * them and the others take its campaigns over.
  */
 export class Worker {
   private readonly consumers = new Map<string, CampaignConsumer>();
   private running = false;
   private loop: Promise<void> | undefined;
+  private renewal: NodeJS.Timeout | undefined;
+  private renewing = false;
   private nextDiscovery = 0;
-  private nextRenewal = 0;
+  private liveWorkers = 1;
+  private readonly quarantined = new Set<string>();
+  /** Campaigns in the active set that this worker's database does not have (another deployment's). */
+  private readonly unknown = new Set<string>();
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -37,6 +45,10 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.renewal = setInterval(
+      () => void this.renew(),
+      Math.max(50, Math.floor(this.deps.config.worker.leaseMs / 3)),
+    );
     this.loop = this.run();
   }
 
@@ -55,7 +67,9 @@ export class Worker {
         );
       }
     }
+    clearInterval(this.renewal);
     this.consumers.clear();
+    await removeWorker(this.deps.redis, this.deps.workerId).catch(() => undefined);
   }
 
   /** A save or session end for `campaignId`; only the owner acts on it. */
@@ -64,15 +78,14 @@ export class Worker {
   }
 
   private async run(): Promise<void> {
+    await this.renew();
     while (this.running) {
       const now = Date.now();
       let handled = 0;
       try {
         if (now >= this.nextDiscovery) {
-          const renew = now >= this.nextRenewal;
-          await this.discover(renew);
+          await this.discover();
           this.nextDiscovery = now + DISCOVERY_MS;
-          if (renew) this.nextRenewal = now + Math.floor(this.deps.config.worker.leaseMs / 3);
         }
         for (const consumer of this.consumers.values()) handled += await this.stepSafely(consumer, now);
       } catch (error) {
@@ -98,42 +111,86 @@ export class Worker {
     }
   }
 
-  /** Take free campaigns, renew held leases, and let go of what ended or moved elsewhere. */
-  private async discover(renew: boolean): Promise<void> {
+  /** Heartbeat, and renew every held lease; a lease found taken marks its consumer lost. */
+  private async renew(): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      const { leaseMs } = this.deps.config.worker;
+      this.liveWorkers = await heartbeatWorker(this.deps.redis, this.deps.workerId, leaseMs);
+      for (const consumer of this.consumers.values()) {
+        if (consumer.status !== 'running') continue;
+        if (!(await acquireLease(this.deps.redis, consumer.campaignId, this.deps.workerId, leaseMs))) {
+          consumer.markLost();
+          continue;
+        }
+        this.deps.metrics.pending.set(
+          { campaign: consumer.campaignId },
+          await pendingCount(this.deps.redis, consumer.campaignId),
+        );
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not renew the leases; retrying');
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /** Take free campaigns up to a fair share, hand extra ones over, let go of what ended or moved. */
+  private async discover(): Promise<void> {
     const active = new Set(await activeCampaigns(this.deps.redis));
     for (const [campaignId, consumer] of this.consumers) {
-      const keep =
-        consumer.status === 'running' &&
-        active.has(campaignId) &&
-        (!renew ||
-          (await acquireLease(
-            this.deps.redis,
-            campaignId,
-            this.deps.workerId,
-            this.deps.config.worker.leaseMs,
-          )));
-      if (!keep) {
-        await consumer.drain().catch(() => undefined);
-        this.consumers.delete(campaignId);
-        if (consumer.status !== 'lost') await releaseLease(this.deps.redis, campaignId, this.deps.workerId);
-        this.deps.logger.info({ campaignId, status: consumer.status }, 'released campaign');
-        continue;
-      }
-      this.deps.metrics.pending.set(
-        { campaign: campaignId },
-        await pendingCount(this.deps.redis, campaignId),
-      );
+      if (consumer.status === 'running' && active.has(campaignId)) continue;
+      await consumer.drain().catch(() => undefined);
+      this.consumers.delete(campaignId);
+      if (consumer.status === 'quarantined') this.quarantined.add(campaignId);
+      if (consumer.status !== 'lost') await releaseLease(this.deps.redis, campaignId, this.deps.workerId);
+      this.forgetMetrics(campaignId);
+      this.deps.logger.info({ campaignId, status: consumer.status }, 'released campaign');
     }
-    for (const campaignId of active) {
-      if (this.consumers.has(campaignId)) continue;
-      await this.adopt(campaignId);
+    // Each worker takes its fair share, so several workers split the campaigns between them.
+    const eligible = [...active].filter((id) => !this.quarantined.has(id) && !this.unknown.has(id));
+    const fairShare = Math.ceil(eligible.length / this.liveWorkers);
+    if (this.consumers.size > fairShare) await this.handOver(this.consumers.size - fairShare);
+    for (const campaignId of eligible) {
+      if (this.consumers.size >= fairShare) break;
+      if (!this.consumers.has(campaignId)) await this.adopt(campaignId);
     }
     this.deps.metrics.ownedCampaigns.set(this.consumers.size);
+    this.deps.metrics.quarantined.set(this.quarantined.size);
+  }
+
+  /** Give campaigns up for other workers (one joined): flush them first, then free their leases. */
+  private async handOver(count: number): Promise<void> {
+    for (const consumer of [...this.consumers.values()].slice(0, count)) {
+      await consumer.drain();
+      this.consumers.delete(consumer.campaignId);
+      await releaseLease(this.deps.redis, consumer.campaignId, this.deps.workerId);
+      this.deps.logger.info(
+        { campaignId: consumer.campaignId },
+        'handed the campaign over to share the load',
+      );
+    }
+  }
+
+  /** A campaign this worker no longer holds must not keep reporting its last lag. */
+  private forgetMetrics(campaignId: string): void {
+    const labels = { campaign: campaignId };
+    this.deps.metrics.lagEvents.remove(labels);
+    this.deps.metrics.lagSeconds.remove(labels);
+    this.deps.metrics.pending.remove(labels);
   }
 
   private async adopt(campaignId: string): Promise<void> {
     const campaign = await findCampaign(this.deps.db, campaignId);
-    if (!campaign || campaign.status === 'quarantined') return;
+    if (!campaign) {
+      this.unknown.add(campaignId);
+      return;
+    }
+    if (campaign.status === 'quarantined') {
+      this.quarantined.add(campaignId);
+      return;
+    }
     if (
       !(await acquireLease(this.deps.redis, campaignId, this.deps.workerId, this.deps.config.worker.leaseMs))
     )

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { ConfigError, loadConfig } from '@lorekeeper/config';
+import { ConfigError, loadConfig, redact } from '@lorekeeper/config';
 import { startSessionService } from './service';
 import { StartupError } from './startup';
 
@@ -8,7 +8,11 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'session-service' } });
   const service = await startSessionService(config, logger);
   logger.info(
-    { natsUrl: config.natsUrl, queueGroup: config.sessionService.queueGroup, httpPort: service.httpPort },
+    {
+      natsUrl: redact(config.natsUrl),
+      queueGroup: config.sessionService.queueGroup,
+      httpPort: service.httpPort,
+    },
     'session service ready',
   );
 

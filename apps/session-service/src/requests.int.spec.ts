@@ -186,3 +186,17 @@ describe('when Redis is unreachable', () => {
     }
   });
 });
+
+describe('operability', () => {
+  it('serves /health/live, /health/ready and Prometheus metrics on its HTTP port', async () => {
+    const base = `http://127.0.0.1:${h.service.httpPort}`;
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { redis: true, postgres: true, nats: true } });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/lorekeeper_requests_total\{verb="session.start",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/lorekeeper_requests_total\{verb="create",outcome="CAMPAIGN_EXISTS"\} 1/);
+    expect(metrics).toContain('lorekeeper_append_duration_seconds_bucket');
+  });
+});

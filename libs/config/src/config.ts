@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redact } from './services';
 
 /**
  * Every process reads its environment here, once, at boot (STYLE.md). Nothing else touches
@@ -80,9 +81,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const parsed = environment.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map(
-        (issue) => `${issue.path.join('.')}=${JSON.stringify(env[String(issue.path[0])])}: ${issue.message}`,
-      ),
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]);
+        // A URL may carry a password: never echo it back.
+        const value = key.endsWith('_URL') ? redact(env[key] ?? '') : env[key];
+        return `${issue.path.join('.')}=${JSON.stringify(value)}: ${issue.message}`;
+      }),
     );
   }
   const e = parsed.data;

@@ -45,3 +45,6 @@ export const ACTIVE_CAMPAIGNS_KEY = 'lk:campaigns:active';
 export function campaignKeyPattern(campaignId: string): string {
   return `lk:{c:${campaignId}}:*`;
 }
+
+/** Live persistence workers (sorted set: worker id -> last heartbeat, ms), for sharing campaigns fairly. */
+export const WORKERS_KEY = 'lk:workers';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { callFunction } from './functions';
-import { campaignKeys } from './keys';
+import { WORKERS_KEY, campaignKeys } from './keys';
 
 /**
  * A worker's lease on a campaign's stream: only the holder consumes and checkpoints it. Acquiring
@@ -22,4 +22,23 @@ export async function acquireLease(
 
 export async function releaseLease(redis: Redis, campaignId: string, workerId: string): Promise<void> {
   await callFunction(redis, 'lk_lease_release', [campaignKeys(campaignId).lease], [workerId]);
+}
+
+/**
+ * Record that this worker is alive and return how many workers are (those seen within `leaseMs`).
+ * Workers use the count to take only their fair share of the campaigns.
+ */
+export async function heartbeatWorker(redis: Redis, workerId: string, leaseMs: number): Promise<number> {
+  const now = Date.now();
+  const replies = await redis
+    .multi()
+    .zadd(WORKERS_KEY, now, workerId)
+    .zremrangebyscore(WORKERS_KEY, '-inf', now - leaseMs)
+    .zcard(WORKERS_KEY)
+    .exec();
+  return Math.max(1, Number(replies?.[2]?.[1] ?? 1));
+}
+
+export async function removeWorker(redis: Redis, workerId: string): Promise<void> {
+  await redis.zrem(WORKERS_KEY, workerId);
 }

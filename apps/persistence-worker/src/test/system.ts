@@ -4,7 +4,7 @@ import pino from 'pino';
 import { loadConfig } from '@lorekeeper/config';
 import type { WorldDocument } from '@lorekeeper/domain';
 import type { Redis } from '@lorekeeper/redis-store';
-import { connectRedis } from '@lorekeeper/redis-store';
+import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import type { ServerProcess, ServiceProcess, TestDatabase, WireReply } from '@lorekeeper/testing';
 import {
   createTestDatabase,
@@ -42,6 +42,7 @@ export async function startSystem(label: string, settings: Record<string, string
   const redis = await connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   const nats = await connect({ servers: natsServer.url });
   const workers: RunningWorker[] = [];
+  const created: string[] = [];
   const processes: ServiceProcess[] = [sessionService];
   const request = (campaignId: string, verb: string, body: unknown, timeoutMs?: number) =>
     requestOver(nats, campaignId, verb, body, timeoutMs);
@@ -56,6 +57,7 @@ export async function startSystem(label: string, settings: Record<string, string
       const campaignId = uniqueCampaignId(campaignLabel);
       const reply = await request(campaignId, 'create', { ...world, campaignId });
       if (reply.body.error) throw new Error(`create failed: ${JSON.stringify(reply.body)}`);
+      created.push(campaignId);
       return campaignId;
     },
     async startSession(campaignId, playerIds) {
@@ -82,6 +84,8 @@ export async function startSystem(label: string, settings: Record<string, string
         await child.exited;
       }
       await nats.close();
+      // The Redis is shared with other test files: leave no campaign of this file behind.
+      for (const campaignId of created) await deleteCampaignKeys(redis, campaignId);
       redis.disconnect();
       await natsServer.stop();
       await db.destroy();

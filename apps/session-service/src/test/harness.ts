@@ -5,7 +5,7 @@ import { loadConfig } from '@lorekeeper/config';
 import type { WorldDocument } from '@lorekeeper/domain';
 import type { Verb } from '@lorekeeper/protocol';
 import type { Redis } from '@lorekeeper/redis-store';
-import { connectRedis } from '@lorekeeper/redis-store';
+import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import type { ServerProcess, TestDatabase, WireReply } from '@lorekeeper/testing';
 import { createTestDatabase, requestOver, startPrivateNats, uniqueCampaignId } from '@lorekeeper/testing';
 import type { RunningSessionService, SessionServiceOptions } from '../service';
@@ -45,6 +45,7 @@ export async function startHarness(
   const service = await startSessionService(config, pino({ level: 'silent' }), options);
   const redis = await connectRedis(config.redisUrl);
   const nats = await connect({ servers: natsServer.url });
+  const created: string[] = [];
   const request = (campaignId: string, verb: Verb, body: unknown, timeoutMs = 10_000) =>
     requestOver(nats, campaignId, verb, body, timeoutMs);
   return {
@@ -57,6 +58,7 @@ export async function startHarness(
       const campaignId = uniqueCampaignId(campaignLabel);
       const reply = await request(campaignId, 'create', { ...world, campaignId });
       if (reply.body.error) throw new Error(`create failed: ${JSON.stringify(reply.body)}`);
+      created.push(campaignId);
       return campaignId;
     },
     async startSession(campaignId, playerIds) {
@@ -67,6 +69,8 @@ export async function startHarness(
     async close() {
       await nats.close();
       await service.close();
+      // The Redis is shared with other test files: leave no campaign of this file behind.
+      for (const campaignId of created) await deleteCampaignKeys(redis, campaignId);
       redis.disconnect();
       await natsServer.stop();
       await db.destroy();

@@ -42,5 +42,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Kyse
   });
   // Without a listener an idle connection's error (e.g. Postgres restarting) would crash the process.
   pool.on('error', (error) => options.onIdleError?.(error));
+  // The pool listens only while a client is idle. A client checked out when its connection dies
+  // (Postgres stopped mid-query) emits 'error' too, and with no listener that crashes the process
+  // (node-postgres#1324). The query in flight is rejected with the same error, and the pool drops
+  // the broken client on release, so the listener has nothing more to do.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
