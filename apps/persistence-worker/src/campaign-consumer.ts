@@ -63,6 +63,8 @@ export class CampaignConsumer {
   /** A save or session end asks for everything up to the head to become durable. */
   requestFlush(trigger: SyncTrigger): void {
     this.requested = trigger;
+    // Someone is waiting: try now rather than at the end of a long backoff.
+    this.retryAt = 0;
   }
 
   /** Read and fold what is new, then flush if a save point is due. Returns how many entries it handled. */

@@ -17,6 +17,8 @@ import type { WorkerDeps } from './deps';
 const IDLE_SLEEP_MS = 10;
 /** How often new campaigns are looked for (one set read). */
 const DISCOVERY_MS = 200;
+/** At most one warning this often about campaigns that could not be taken over (Postgres down). */
+const ADOPT_WARNING_MS = 5_000;
 
 /**
  * The persistence worker's loop: discover campaigns with a session, take the lease of those nobody
@@ -35,6 +37,7 @@ export class Worker {
   private readonly quarantined = new Set<string>();
   /** Campaigns in the active set that this worker's database does not have (another deployment's). */
   private readonly unknown = new Set<string>();
+  private adoptWarnedAt = 0;
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -154,7 +157,18 @@ export class Worker {
     if (this.consumers.size > fairShare) await this.handOver(this.consumers.size - fairShare);
     for (const campaignId of eligible) {
       if (this.consumers.size >= fairShare) break;
-      if (!this.consumers.has(campaignId)) await this.adopt(campaignId);
+      if (this.consumers.has(campaignId)) continue;
+      try {
+        await this.adopt(campaignId);
+      } catch (error) {
+        // Taking a campaign over reads Postgres. While it is unreachable the campaigns this worker
+        // owns must keep folding, reporting their lag and retrying their flushes: a throw here
+        // would skip stepping them on every loop until Postgres is back.
+        if (Date.now() - this.adoptWarnedAt >= ADOPT_WARNING_MS) {
+          this.adoptWarnedAt = Date.now();
+          this.deps.logger.warn({ campaignId, err: error }, 'could not take a campaign over; will retry');
+        }
+      }
     }
     this.deps.metrics.ownedCampaigns.set(this.consumers.size);
     this.deps.metrics.quarantined.set(this.quarantined.size);
@@ -182,19 +196,18 @@ export class Worker {
   }
 
   private async adopt(campaignId: string): Promise<void> {
-    const campaign = await findCampaign(this.deps.db, campaignId);
-    if (!campaign) {
-      this.unknown.add(campaignId);
+    const { leaseMs } = this.deps.config.worker;
+    // The lease first: a campaign another worker holds costs one Redis call, not a Postgres query.
+    if (!(await acquireLease(this.deps.redis, campaignId, this.deps.workerId, leaseMs))) return;
+    const campaign = await findCampaign(this.deps.db, campaignId).catch(async (error: unknown) => {
+      await releaseLease(this.deps.redis, campaignId, this.deps.workerId);
+      throw error;
+    });
+    if (!campaign || campaign.status === 'quarantined') {
+      (campaign ? this.quarantined : this.unknown).add(campaignId);
+      await releaseLease(this.deps.redis, campaignId, this.deps.workerId);
       return;
     }
-    if (campaign.status === 'quarantined') {
-      this.quarantined.add(campaignId);
-      return;
-    }
-    if (
-      !(await acquireLease(this.deps.redis, campaignId, this.deps.workerId, this.deps.config.worker.leaseMs))
-    )
-      return;
     const head = await readHeadSeq(this.deps.redis, campaignId);
     if (head < campaign.checkpoint.seq) {
       // Redis came back older than Postgres: continuing would overwrite newer durable state. Drop

@@ -73,11 +73,14 @@ const CONNECTION_CODES = new Set([
 
 /** True for errors that mean Redis or Postgres cannot be reached right now (the caller may retry). */
 export function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
+  // By shape, not `instanceof Error`: errors from Node's own network code fail that check across
+  // realms (jest's VM), and a store error is recognised by its code or message anyway.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-  if (error.name === 'MaxRetriesPerRequestError') return true;
-  return /connection is closed|connection terminated|stream isn't writeable|timeout exceeded when trying to connect|connect ECONNREFUSED|LOADING/i.test(
-    error.message,
+  if (name === 'MaxRetriesPerRequestError') return true;
+  if (typeof message !== 'string') return false;
+  return /connection is closed|connection terminated|stream isn't writeable|timeout exceeded when trying to connect|connect ECONNREFUSED|not queryable|LOADING/i.test(
+    message,
   );
 }

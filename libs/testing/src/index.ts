@@ -5,3 +5,4 @@ export * from './given';
 export * from './world-fixtures';
 export * from './processes';
 export * from './system';
+export * from './postgres-server';

@@ -85,7 +85,7 @@ export async function startSystem(label: string, settings: Record<string, string
       }
       await nats.close();
       // The Redis is shared with other test files: leave no campaign of this file behind.
-      for (const campaignId of created) await deleteCampaignKeys(redis, campaignId);
+      for (const campaignId of created) await deleteCampaignKeys(redis, campaignId).catch(() => 0);
       redis.disconnect();
       await natsServer.stop();
       await db.destroy();

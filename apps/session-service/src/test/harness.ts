@@ -70,7 +70,7 @@ export async function startHarness(
       await nats.close();
       await service.close();
       // The Redis is shared with other test files: leave no campaign of this file behind.
-      for (const campaignId of created) await deleteCampaignKeys(redis, campaignId);
+      for (const campaignId of created) await deleteCampaignKeys(redis, campaignId).catch(() => 0);
       redis.disconnect();
       await natsServer.stop();
       await db.destroy();
