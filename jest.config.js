@@ -18,9 +18,6 @@ const globalSetup = '<rootDir>/libs/testing/src/global-setup.ts';
 module.exports = {
   // Integration and e2e tests start real services; jest applies this one timeout to every project.
   testTimeout: 60_000,
-  // Tests start servers and child processes. In CI a handle some test leaks must not hold the run
-  // open until the job's time limit; locally jest reports it instead ("did not exit").
-  forceExit: process.env.CI === 'true',
   projects: [
     { ...shared, displayName: 'unit', testRegex: '(?<!\\.int|\\.e2e)\\.spec\\.ts$' },
     {

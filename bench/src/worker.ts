@@ -193,7 +193,6 @@ async function main(): Promise<void> {
   const worker = await spawnService('persistence-worker', {
     DATABASE_URL: databaseUrl,
     NATS_URL: natsServer.url,
-    LOG_LEVEL: 'warn',
   });
   const services: Services = { db, redis, nats };
   const results: Record<string, { eps: number[]; rowsPerEvent: number[] }> = {};

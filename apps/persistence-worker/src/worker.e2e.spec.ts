@@ -1,11 +1,13 @@
 import type { Entity } from '@lorekeeper/domain';
 import { findEntities, readEvents, readSyncLog } from '@lorekeeper/pg-store';
 import { campaignKeys, listLive } from '@lorekeeper/redis-store';
-import { tinyWorld } from '@lorekeeper/testing';
+import { tinyWorld, waitUntil } from '@lorekeeper/testing';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
+import type { RunningWorker } from './service';
 
 let h: System;
+let firstWorker: RunningWorker;
 
 beforeAll(async () => {
   h = await startSystem('worker', {
@@ -13,7 +15,7 @@ beforeAll(async () => {
     BACKLOG_EVENTS: '50000',
     LEASE_MS: '3000',
   });
-  await h.startWorker();
+  firstWorker = await h.startWorker();
 });
 afterAll(() => h.close());
 
@@ -191,4 +193,31 @@ describe('the persistence worker', () => {
     // The good event before the poison one is durable; nothing after it is.
     expect(status).toEqual({ status: 'quarantined', checkpoint_seq: 1 });
   }, 60_000);
+
+  it('drops a Redis copy that came back behind the Postgres checkpoint instead of continuing it', async () => {
+    const campaignId = await h.createCampaign(tinyWorld);
+    const sessionId = await h.startSession(campaignId, ['player:alice']);
+    await h.request(campaignId, 'append', {
+      sessionId,
+      events: [gold('player:alice', 5), gold('player:alice', 5)],
+    });
+    expect((await h.request(campaignId, 'save', { sessionId })).body).toMatchObject({ seq: 2 });
+    // Redis restarted from an older file: its seq is behind what Postgres has.
+    await firstWorker.close();
+    await h.redis.del(campaignKeys(campaignId).lease);
+    await h.redis.set(campaignKeys(campaignId).seq, '1');
+    await h.startWorker();
+    await waitUntil(
+      async () => (await h.redis.exists(campaignKeys(campaignId).session)) === 0,
+      10_000,
+      'the stale copy to go',
+    );
+
+    const refused = await h.request(campaignId, 'append', { sessionId, events: [gold('player:alice', 1)] });
+    expect(refused.body.error.code).toBe('SESSION_NOT_FOUND');
+    const again = await h.request(campaignId, 'session.start', { playerIds: ['player:alice'] });
+    expect(again.body.seq).toBe(2);
+    const alice = await h.request(campaignId, 'entity.get', { entityId: 'player:alice' });
+    expect(alice.body.entity).toMatchObject({ version: 2, state: { gold: 20 } });
+  });
 });
