@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Msg, NatsConnection } from 'nats';
+import { uniqueCampaignId } from './campaigns';
 
 /** A reply as a game server sees it: the JSON body and the service-error headers. */
 export interface WireReply {
@@ -78,4 +79,27 @@ export async function spawnService(name: ServiceName, env: Record<string, string
       return exited;
     },
   };
+}
+
+/** Create a campaign from a world document under a fresh id (as a game server would); returns the id. */
+export async function createCampaignOver(
+  nats: NatsConnection,
+  world: object,
+  label: string,
+): Promise<string> {
+  const campaignId = uniqueCampaignId(label);
+  const reply = await requestOver(nats, campaignId, 'create', { ...world, campaignId });
+  if (reply.body.error) throw new Error(`create failed: ${JSON.stringify(reply.body)}`);
+  return campaignId;
+}
+
+/** Start (or join) the campaign's session for these players; returns the session id. */
+export async function startSessionOver(
+  nats: NatsConnection,
+  campaignId: string,
+  playerIds: readonly string[],
+): Promise<string> {
+  const reply = await requestOver(nats, campaignId, 'session.start', { playerIds });
+  if (reply.body.error) throw new Error(`session.start failed: ${JSON.stringify(reply.body)}`);
+  return reply.body.sessionId as string;
 }

@@ -11,7 +11,8 @@ import {
   requestOver,
   spawnService,
   startPrivateNats,
-  uniqueCampaignId,
+  createCampaignOver,
+  startSessionOver,
 } from '@lorekeeper/testing';
 import type { RunningWorker } from '../service';
 import { startPersistenceWorker } from '../service';
@@ -54,17 +55,11 @@ export async function startSystem(label: string, settings: Record<string, string
     sessionService,
     request,
     async createCampaign(world, campaignLabel = label) {
-      const campaignId = uniqueCampaignId(campaignLabel);
-      const reply = await request(campaignId, 'create', { ...world, campaignId });
-      if (reply.body.error) throw new Error(`create failed: ${JSON.stringify(reply.body)}`);
+      const campaignId = await createCampaignOver(nats, world, campaignLabel);
       created.push(campaignId);
       return campaignId;
     },
-    async startSession(campaignId, playerIds) {
-      const reply = await request(campaignId, 'session.start', { playerIds });
-      if (reply.body.error) throw new Error(`session.start failed: ${JSON.stringify(reply.body)}`);
-      return reply.body.sessionId as string;
-    },
+    startSession: (campaignId, playerIds) => startSessionOver(nats, campaignId, playerIds),
     async startWorker() {
       const config = loadConfig({ ...process.env, ...env, WORKER_HTTP_PORT: '0' });
       const worker = await startPersistenceWorker(config, pino({ level: 'silent' }));

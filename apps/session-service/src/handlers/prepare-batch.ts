@@ -1,8 +1,16 @@
 import type { DomainEvent, Entity, EventMeta } from '@lorekeeper/domain';
-import { checkReferences, definitionOf, evolve, kindOf, nextVersion, referencesOf } from '@lorekeeper/domain';
+import {
+  LorekeeperError,
+  checkReferences,
+  definitionOf,
+  evolve,
+  kindOf,
+  nextVersion,
+  referencesOf,
+} from '@lorekeeper/domain';
 import { findEntities } from '@lorekeeper/pg-store';
 import type { EntityWrite, EventWrite } from '@lorekeeper/redis-store';
-import { ABSENT, liveToken, readLive, tombstoneToken } from '@lorekeeper/redis-store';
+import { ABSENT, liveToken, readLive, readSession, tombstoneToken } from '@lorekeeper/redis-store';
 import type { SessionDeps } from '../deps';
 
 /** A batch validated against current state and ready for the compare-and-set commit. */
@@ -31,7 +39,25 @@ export async function prepareBatch(
     ids.add(event.entityId);
     for (const reference of referencesOf(event, deps.registry)) ids.add(reference.id);
   }
-  const live = await readLive(deps.redis, campaignId, [...ids], isTransient);
+  // Issued together, so ioredis sends them in one round trip.
+  const [session, live] = await Promise.all([
+    readSession(deps.redis, campaignId),
+    readLive(deps.redis, campaignId, [...ids], isTransient),
+  ]);
+  // An append for a session that is not the active one is refused as such, whatever its events say
+  // (the commit re-checks this atomically).
+  if (!session || session.id !== meta.sessionId) {
+    throw new LorekeeperError(
+      'SESSION_NOT_FOUND',
+      `session ${meta.sessionId} is not the active session of campaign ${campaignId}`,
+    );
+  }
+  if (session.status === 'closing') {
+    throw new LorekeeperError(
+      'SESSION_CLOSING',
+      `campaign ${campaignId} is ending its session; the append was not applied`,
+    );
+  }
   const notLive = [...live]
     .filter(([id, read]) => read.token === ABSENT && !isTransient(id))
     .map(([id]) => id);

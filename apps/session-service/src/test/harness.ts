@@ -7,7 +7,13 @@ import type { Verb } from '@lorekeeper/protocol';
 import type { Redis } from '@lorekeeper/redis-store';
 import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import type { ServerProcess, TestDatabase, WireReply } from '@lorekeeper/testing';
-import { createTestDatabase, requestOver, startPrivateNats, uniqueCampaignId } from '@lorekeeper/testing';
+import {
+  createCampaignOver,
+  createTestDatabase,
+  requestOver,
+  startPrivateNats,
+  startSessionOver,
+} from '@lorekeeper/testing';
 import type { RunningSessionService, SessionServiceOptions } from '../service';
 import { startSessionService } from '../service';
 
@@ -55,17 +61,11 @@ export async function startHarness(
     service,
     request,
     async createCampaign(world, campaignLabel = label) {
-      const campaignId = uniqueCampaignId(campaignLabel);
-      const reply = await request(campaignId, 'create', { ...world, campaignId });
-      if (reply.body.error) throw new Error(`create failed: ${JSON.stringify(reply.body)}`);
+      const campaignId = await createCampaignOver(nats, world, campaignLabel);
       created.push(campaignId);
       return campaignId;
     },
-    async startSession(campaignId, playerIds) {
-      const reply = await request(campaignId, 'session.start', { playerIds });
-      if (reply.body.error) throw new Error(`session.start failed: ${JSON.stringify(reply.body)}`);
-      return reply.body.sessionId as string;
-    },
+    startSession: (campaignId, playerIds) => startSessionOver(nats, campaignId, playerIds),
     async close() {
       await nats.close();
       await service.close();
