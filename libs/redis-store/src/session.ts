@@ -94,11 +94,24 @@ export async function activeCampaigns(redis: Redis): Promise<string[]> {
   return redis.smembers(ACTIVE_CAMPAIGNS_KEY);
 }
 
-/** Remove every key of the campaign (session end, or Redis found behind the checkpoint). */
+/**
+ * Remove every key of the campaign (session end, or Redis found behind the checkpoint). The keys that
+ * make up its state go in one UNLINK, so nobody sees half a campaign; the per-entity transient and
+ * idempotency keys are swept after.
+ */
 export async function deleteCampaignKeys(redis: Redis, campaignId: string): Promise<number> {
   // Leave the active set first, so no worker takes a new lease while the keys go.
   await redis.srem(ACTIVE_CAMPAIGNS_KEY, campaignId);
-  let deleted = 0;
+  const keys = campaignKeys(campaignId);
+  let deleted = await redis.unlink(
+    keys.session,
+    keys.seq,
+    keys.versions,
+    keys.entities,
+    keys.events,
+    keys.transientIndex,
+    keys.lease,
+  );
   let cursor = '0';
   do {
     const [next, found] = await redis.scan(cursor, 'MATCH', campaignKeyPattern(campaignId), 'COUNT', 1_000);
