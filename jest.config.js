@@ -12,24 +12,16 @@ const shared = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 
+// Finds (or starts) Redis, Postgres and NATS once and hands their URLs to every worker.
 const globalSetup = '<rootDir>/libs/testing/src/global-setup.ts';
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // Integration and e2e tests start real services; jest applies this one timeout to every project.
+  // Integration and e2e tests start real services and processes. (Jest reads this one only at the root.)
   testTimeout: 60_000,
   projects: [
     { ...shared, displayName: 'unit', testRegex: '(?<!\\.int|\\.e2e)\\.spec\\.ts$' },
-    {
-      ...shared,
-      displayName: 'integration',
-      testRegex: '\\.int\\.spec\\.ts$',
-      testTimeout: 60_000,
-      // Tests start servers and child processes. In CI a handle some test leaks must not hold the run
-      // open until the job's time limit; locally jest reports it instead ("did not exit").
-      forceExit: process.env.CI === 'true',
-      globalSetup,
-    },
+    { ...shared, displayName: 'integration', testRegex: '\\.int\\.spec\\.ts$', globalSetup },
     { ...shared, displayName: 'e2e', testRegex: '\\.e2e\\.spec\\.ts$', globalSetup },
   ],
 };

@@ -1,1 +1,2 @@
-export {};
+export * from './client';
+export { LorekeeperError, isLorekeeperError, type ErrorCode } from '@lorekeeper/domain';
