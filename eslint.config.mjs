@@ -136,6 +136,7 @@ function boundaries(forTests) {
       { sourceTag: 'scope:session-service', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'scope:persistence-worker', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared'] },
+      { sourceTag: 'scope:sim', onlyDependOnLibsWithTags: ['scope:shared'] },
     ].map((constraint) =>
       constraint.onlyDependOnLibsWithTags && constraint.sourceTag.startsWith('type:')
         ? { ...constraint, onlyDependOnLibsWithTags: [...constraint.onlyDependOnLibsWithTags, ...testing] }
