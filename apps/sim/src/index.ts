@@ -1,1 +1,2 @@
 export * from './player-actions';
+export * from './game';

@@ -25,9 +25,12 @@ export const ACTION_MIX: readonly (readonly [ActionKind, number])[] = [
   ['quest', 10],
 ];
 
+/** An event of a turn; its data is always a plain object. */
+export type TurnEvent = DomainEvent<Record<string, unknown>>;
+
 export interface PlayerTurn {
   readonly kind: ActionKind;
-  readonly events: DomainEvent[];
+  readonly events: TurnEvent[];
 }
 
 /**
@@ -90,7 +93,7 @@ export function playerTurn(
       const combatId = `combat:${playerId.slice('player:'.length)}-${turn}`;
       const hp = (npc.state as NpcState).hp;
       const amount = 1 + Math.floor(random() * 30);
-      const events: DomainEvent[] = [
+      const events: TurnEvent[] = [
         {
           type: 'combat.started',
           entityId: combatId,
