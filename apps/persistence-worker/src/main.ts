@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '@lorekeeper/config';
 import { PinoNestLogger } from '@lorekeeper/ops';
-import { WorkerStartupError } from './service';
+import { StartupError } from '@lorekeeper/runtime';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const known = error instanceof WorkerStartupError || error instanceof ConfigError;
+  const known = error instanceof StartupError || error instanceof ConfigError;
   const message = known
     ? error.message
     : `failed to start: ${error instanceof Error ? error.stack : String(error)}`;

@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { Config } from '@lorekeeper/config';
 import { referenceRegistry } from '@lorekeeper/domain';
-import { connectNats, portOf, startOpsServer } from '@lorekeeper/ops';
-import type { Database } from '@lorekeeper/pg-store';
-import { connectDatabase } from '@lorekeeper/pg-store';
+import { closeAll, connectAll, storeReadiness } from '@lorekeeper/runtime';
+import { portOf, startOpsServer } from '@lorekeeper/ops';
 import type { FlushRequest } from '@lorekeeper/protocol';
 import { FLUSH_REQUEST_SUBSCRIPTION } from '@lorekeeper/protocol';
-import type { Redis } from '@lorekeeper/redis-store';
-import { connectRedis, loadFunctions, ping } from '@lorekeeper/redis-store';
 import type { WorkerDeps } from './deps';
 import { createWorkerMetrics } from './ops/metrics';
 import { Worker } from './worker';
@@ -25,36 +20,9 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** A startup problem the operator can fix; main prints the message and exits non-zero. */
-export class WorkerStartupError extends Error {
-  override readonly name = 'WorkerStartupError';
-}
-
 /** Connect, start the consumer loop, listen for flush requests and serve the ops endpoints. */
 export async function startPersistenceWorker(config: Config, logger: Logger): Promise<RunningWorker> {
-  const results = await Promise.allSettled([
-    connectRedis(config.redisUrl),
-    connectDatabase(config.databaseUrl),
-    connectNats(config.natsUrl, 'lorekeeper-persistence-worker'),
-  ]);
-  const [redis, db, nats] = results;
-  if (redis.status === 'rejected' || db.status === 'rejected' || nats.status === 'rejected') {
-    if (redis.status === 'fulfilled') redis.value.disconnect();
-    if (db.status === 'fulfilled') await db.value.destroy();
-    if (nats.status === 'fulfilled') await nats.value.close();
-    const reasons = results.flatMap((r) =>
-      r.status === 'rejected' ? [String((r.reason as Error).message)] : [],
-    );
-    throw new WorkerStartupError(reasons.join('\n'));
-  }
-  const connections = { redis: redis.value, db: db.value, nats: nats.value };
-  try {
-    await sql`select 1 from campaigns limit 1`.execute(connections.db);
-  } catch {
-    await closeConnections(connections);
-    throw new WorkerStartupError('the database has no Lorekeeper schema: run `npx lorekeeper migrate` first');
-  }
-  await loadFunctions(connections.redis);
+  const connections = await connectAll(config, 'lorekeeper-persistence-worker');
 
   const metrics = createWorkerMetrics();
   const workerId = `worker-${randomUUID()}`;
@@ -64,17 +32,10 @@ export async function startPersistenceWorker(config: Config, logger: Logger): Pr
   worker.start();
   let ops: Server;
   try {
-    ops = await startOpsServer(config.worker.httpPort, metrics.registry, async () => ({
-      redis: await ping(connections.redis),
-      postgres: await sql`select 1`.execute(connections.db).then(
-        () => true,
-        () => false,
-      ),
-      nats: !connections.nats.isClosed(),
-    }));
+    ops = await startOpsServer(config.worker.httpPort, metrics.registry, () => storeReadiness(connections));
   } catch (error) {
     await worker.stop();
-    await closeConnections(connections);
+    await closeAll(connections);
     throw error;
   }
   logger.info({ workerId, httpPort: portOf(ops) }, 'persistence worker ready');
@@ -86,7 +47,7 @@ export async function startPersistenceWorker(config: Config, logger: Logger): Pr
       flushRequests.unsubscribe();
       await worker.stop();
       ops.close();
-      await closeConnections(connections);
+      await closeAll(connections);
     },
   };
 }
@@ -103,13 +64,4 @@ function listenForFlushRequests(nats: NatsConnection, worker: Worker, logger: Lo
       }
     },
   });
-}
-
-async function closeConnections(c: {
-  redis: Redis;
-  db: Kysely<Database>;
-  nats: NatsConnection;
-}): Promise<void> {
-  const redis = c.redis.status === 'ready' ? c.redis.quit() : Promise.resolve(c.redis.disconnect());
-  await Promise.allSettled([c.nats.drain(), redis, c.db.destroy()]);
 }

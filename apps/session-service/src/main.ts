@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { ConfigError, loadConfig, redact } from '@lorekeeper/config';
 import { startSessionService } from './service';
-import { StartupError } from './startup';
+import { StartupError } from '@lorekeeper/runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();

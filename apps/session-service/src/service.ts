@@ -2,11 +2,9 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '@lorekeeper/config';
 import { referenceRegistry } from '@lorekeeper/domain';
-import { ping } from '@lorekeeper/redis-store';
 import { PinoNestLogger, portOf, startOpsServer } from '@lorekeeper/ops';
 import type { SessionDeps } from './deps';
 import type { DurabilityWaiter } from './durability';
@@ -14,7 +12,7 @@ import { CheckpointPollingWaiter } from './durability';
 import { KeyedQueue } from './keyed-queue';
 import { createSessionMetrics } from './ops/metrics';
 import { SessionModule } from './session.module';
-import { closeAll, connectAll } from './startup';
+import { closeAll, connectAll, storeReadiness } from '@lorekeeper/runtime';
 import { LorekeeperNatsServer } from './transport/server';
 
 export interface RunningSessionService {
@@ -61,14 +59,9 @@ export async function startSessionService(
       logger: new PinoNestLogger(logger),
     });
     await app.listen();
-    ops = await startOpsServer(config.sessionService.httpPort, metrics.registry, async () => ({
-      redis: await ping(connections.redis),
-      postgres: await sql`select 1`.execute(connections.db).then(
-        () => true,
-        () => false,
-      ),
-      nats: !connections.nats.isClosed(),
-    }));
+    ops = await startOpsServer(config.sessionService.httpPort, metrics.registry, () =>
+      storeReadiness(connections),
+    );
   } catch (error) {
     await app?.close();
     await closeAll(connections);

@@ -5,7 +5,7 @@ import type { Config } from '@lorekeeper/config';
 import type { Database } from '@lorekeeper/pg-store';
 import { connectDatabase } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
-import { connectRedis, loadFunctions } from '@lorekeeper/redis-store';
+import { connectRedis, loadFunctions, ping } from '@lorekeeper/redis-store';
 import { connectNats } from '@lorekeeper/ops';
 
 export interface Connections {
@@ -21,7 +21,7 @@ export class StartupError extends Error {
 
 /**
  * Connect to all three services, reporting every one that does not answer (with how to start it),
- * then check the schema is migrated and load the Redis Functions.
+ * then check the schema is migrated and load the Redis Functions. Both services start this way.
  */
 export async function connectAll(config: Config, name: string): Promise<Connections> {
   const [redis, db, nats] = await Promise.allSettled([
@@ -62,4 +62,16 @@ export async function closeAll(connections: Connections): Promise<void> {
       ? connections.redis.quit()
       : Promise.resolve(connections.redis.disconnect());
   await Promise.allSettled([connections.nats.drain(), redis, connections.db.destroy()]);
+}
+
+/** The readiness of each store, for /health/ready. */
+export async function storeReadiness(connections: Connections): Promise<Record<string, boolean>> {
+  return {
+    redis: await ping(connections.redis),
+    postgres: await sql`select 1`.execute(connections.db).then(
+      () => true,
+      () => false,
+    ),
+    nats: !connections.nats.isClosed(),
+  };
 }
