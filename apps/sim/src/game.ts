@@ -12,6 +12,8 @@ export interface GameOptions {
   readonly actionsPerSecond: number;
   readonly durationMs: number;
   readonly random: Random;
+  /** Called after each acknowledged append (for live progress). */
+  readonly onAppend?: (ms: number, events: number) => void;
 }
 
 /** An acknowledged event with the seq the service gave it. */
@@ -52,7 +54,9 @@ export async function playGame(
     const t0 = performance.now();
     try {
       const reply = await client.append(options.campaignId, options.sessionId, events);
-      report.appendMs.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      report.appendMs.push(ms);
+      options.onAppend?.(ms, events.length);
       state = fold(state, events);
       events.forEach((event, i) => report.played.push({ ...event, seq: reply.results[i]?.seq ?? 0 }));
       report.actions[kind] = (report.actions[kind] ?? 0) + 1;

@@ -10,3 +10,4 @@ export { createReferenceRegistry, referenceRegistry } from './reference/catalogu
 export { evolveReference, MAX_DIALOGUE_CHOICES } from './reference/evolve';
 export * from './reference/event-data';
 export * from './reference/states';
+export { generateWorld, seededRandom, type WorldOptions } from './reference/world-generator';

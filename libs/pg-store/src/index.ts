@@ -41,7 +41,7 @@ export { streamEntities } from './entities/stream-entities';
 
 export type { ArchivedEvent, EventRow, EventTable, NewEventRow } from './events/event.table';
 export { archiveEvents } from './events/archive-events';
-export { readEvents, type EventRange } from './events/read-events';
+export { countEvents, readEvents, type EventRange } from './events/read-events';
 
 export type {
   NewSnapshotRow,
@@ -50,8 +50,13 @@ export type {
   SnapshotRow,
   SnapshotTable,
 } from './snapshots/snapshot.table';
-export { createSnapshot } from './snapshots/create-snapshot';
+export { CREATED_SNAPSHOT, createInitialSnapshot, createSnapshot } from './snapshots/create-snapshot';
 export { listSnapshots } from './snapshots/list-snapshots';
+export {
+  findSnapshotAtOrBefore,
+  findSnapshotEntity,
+  streamSnapshotEntities,
+} from './snapshots/read-snapshot-entities';
 
 export type {
   NewSyncLogRow,

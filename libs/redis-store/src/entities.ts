@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Entity } from '@lorekeeper/domain';
 import { campaignKeys } from './keys';
 import { ABSENT, isTombstone } from './tokens';
+import type { StreamEvent } from './stream';
+import { decodeEntry, streamIdOf } from './stream';
 
 /** An entity as Redis holds it now: its version token, and its value unless absent or destroyed. */
 export interface LiveEntity {
@@ -84,4 +86,45 @@ export async function listLive(redis: Redis, campaignId: string): Promise<Entity
 /** How many persistent entities are live (for metrics and the memory checks). */
 export async function countLive(redis: Redis, campaignId: string): Promise<number> {
   return redis.hlen(campaignKeys(campaignId).entities);
+}
+
+/** A consistent copy of a campaign's persistent live state and its stream from some seq on. */
+export interface LiveCopy {
+  /** The last seq Redis issued when the copy was taken. */
+  readonly headSeq: number;
+  /** Persistent live entities by id (destroyed ones are absent). */
+  readonly entities: Map<string, Entity>;
+  /** Version tokens by id, as the Functions compare them (tombstones included). */
+  readonly tokens: Map<string, string>;
+  /** Stream entries with seq >= fromSeq that were still in the stream. */
+  readonly events: StreamEvent[];
+}
+
+/**
+ * Read the head seq, the persistent entities, their tokens and the stream from `fromSeq` in one MULTI,
+ * so no append lands between the parts (for `lorekeeper verify`; a session's live set is small).
+ */
+export async function readLiveCopy(redis: Redis, campaignId: string, fromSeq: number): Promise<LiveCopy> {
+  const keys = campaignKeys(campaignId);
+  const replies = await redis
+    .multi()
+    .get(keys.seq)
+    .hgetall(keys.versions)
+    .hgetall(keys.entities)
+    .xrange(keys.events, streamIdOf(Math.max(1, fromSeq)), '+')
+    .exec();
+  const [seq, versions, values, entries] = (replies ?? []).map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  }) as [string | null, Record<string, string>, Record<string, string>, [string, string[]][]];
+  const entities = new Map<string, Entity>();
+  for (const [id, json] of Object.entries(values)) {
+    if (!isTombstone(versions[id] ?? ABSENT)) entities.set(id, JSON.parse(json) as Entity);
+  }
+  return {
+    headSeq: Number(seq ?? 0),
+    entities,
+    tokens: new Map(Object.entries(versions)),
+    events: entries.map(([id, fields]) => decodeEntry(id, fields)),
+  };
 }

@@ -1,9 +1,12 @@
 import { LorekeeperError, parseWorldDocument } from '@lorekeeper/domain';
-import { insertCampaign, insertEntities } from '@lorekeeper/pg-store';
+import { createInitialSnapshot, insertCampaign, insertEntities } from '@lorekeeper/pg-store';
 import type { CreateReply } from '@lorekeeper/protocol';
 import type { SessionDeps } from '../deps';
 
-/** `campaign.<id>.create`: validate a world document and write it to Postgres in one transaction. */
+/**
+ * `campaign.<id>.create`: validate a world document and write it to Postgres in one transaction, with
+ * its first snapshot (the base every replay folds from).
+ */
 export async function createCampaign(
   deps: SessionDeps,
   campaignId: string,
@@ -25,6 +28,7 @@ export async function createCampaign(
   await deps.db.transaction().execute(async (trx) => {
     await insertCampaign(trx, { id: campaignId, name: world.name });
     await insertEntities(trx, campaignId, world.entities);
+    await createInitialSnapshot(trx, campaignId);
   });
   return { campaignId, entities: world.entities.length };
 }

@@ -28,3 +28,19 @@ export async function readEvents(
   const rows = await query.execute();
   return rows.map(toArchivedEvent);
 }
+
+/** How many archived events have seq in [fromSeq, toSeq] (for progress bars and summaries). */
+export async function countEvents(
+  db: Kysely<Database>,
+  campaignId: string,
+  range: Pick<EventRange, 'fromSeq' | 'toSeq'> = {},
+): Promise<number> {
+  let query = db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('campaign_id', '=', campaignId);
+  if (range.fromSeq !== undefined) query = query.where('seq', '>=', range.fromSeq);
+  if (range.toSeq !== undefined) query = query.where('seq', '<=', range.toSeq);
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.count);
+}

@@ -1,5 +1,5 @@
 import { LorekeeperError } from '@lorekeeper/domain';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import { readCheckpoint } from '../campaigns/checkpoint';
 import type { Database } from '../database';
@@ -22,38 +22,61 @@ export async function createSnapshot(
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
       const checkpoint = await readCheckpoint(trx, campaignId);
-      const header = await trx
-        .insertInto('snapshots')
-        .values({ campaign_id: campaignId, name, seq: checkpoint.seq, entity_count: 0 })
-        .onConflict((oc) => oc.columns(['campaign_id', 'name']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!header) {
-        throw new LorekeeperError(
-          'VALIDATION_FAILED',
-          `campaign ${campaignId} already has a snapshot named "${name}"`,
-          {
-            campaignId,
-            name,
-          },
-        );
-      }
-      const copied = await trx
-        .insertInto('snapshot_entities')
-        .columns(['snapshot_id', 'id', 'kind', 'version', 'state'])
-        .expression(
-          trx
-            .selectFrom('entities')
-            .select([sql<number>`${header.id}::bigint`.as('snapshot_id'), 'id', 'kind', 'version', 'state'])
-            .where('campaign_id', '=', campaignId),
-        )
-        .executeTakeFirst();
-      const row = await trx
-        .updateTable('snapshots')
-        .set({ entity_count: Number(copied.numInsertedOrUpdatedRows ?? 0n) })
-        .where('id', '=', header.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toSnapshot(row);
+      return copyIntoSnapshot(trx, campaignId, name, checkpoint.seq);
     });
+}
+
+/** The name of the snapshot every campaign gets at creation: its world document, the base of every replay. */
+export const CREATED_SNAPSHOT = 'created';
+
+/**
+ * Record the world a campaign was created with as its first snapshot (seq 0), in the creating
+ * transaction, so `state --at` and `verify` can fold from the very start.
+ */
+export async function createInitialSnapshot(
+  trx: Transaction<Database>,
+  campaignId: string,
+): Promise<Snapshot> {
+  return copyIntoSnapshot(trx, campaignId, CREATED_SNAPSHOT, 0);
+}
+
+async function copyIntoSnapshot(
+  trx: Transaction<Database>,
+  campaignId: string,
+  name: string,
+  seq: number,
+): Promise<Snapshot> {
+  const header = await trx
+    .insertInto('snapshots')
+    .values({ campaign_id: campaignId, name, seq, entity_count: 0 })
+    .onConflict((oc) => oc.columns(['campaign_id', 'name']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!header) {
+    throw new LorekeeperError(
+      'VALIDATION_FAILED',
+      `campaign ${campaignId} already has a snapshot named "${name}"`,
+      {
+        campaignId,
+        name,
+      },
+    );
+  }
+  const copied = await trx
+    .insertInto('snapshot_entities')
+    .columns(['snapshot_id', 'id', 'kind', 'version', 'state'])
+    .expression(
+      trx
+        .selectFrom('entities')
+        .select([sql<number>`${header.id}::bigint`.as('snapshot_id'), 'id', 'kind', 'version', 'state'])
+        .where('campaign_id', '=', campaignId),
+    )
+    .executeTakeFirst();
+  const row = await trx
+    .updateTable('snapshots')
+    .set({ entity_count: Number(copied.numInsertedOrUpdatedRows ?? 0n) })
+    .where('id', '=', header.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toSnapshot(row);
 }
