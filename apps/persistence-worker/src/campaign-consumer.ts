@@ -1,6 +1,12 @@
 import { isUnavailable } from '@lorekeeper/config';
 import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
-import { findEntities, recordDeadLetter, setCampaignStatus } from '@lorekeeper/pg-store';
+import {
+  createSnapshot,
+  findEntities,
+  findSnapshotAtOrBefore,
+  recordDeadLetter,
+  setCampaignStatus,
+} from '@lorekeeper/pg-store';
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
 import {
   acknowledge,
@@ -38,6 +44,8 @@ export class CampaignConsumer {
   private lastFlushAt = Date.now();
   private retryAt = 0;
   private failures = 0;
+  /** The seq of the campaign's latest snapshot; read from Postgres at the first flush. */
+  private snapshotSeq: number | undefined;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -270,6 +278,7 @@ export class CampaignConsumer {
           this.campaignId,
           batch.to.seq - this.deps.config.worker.streamKeep + 1,
         );
+        await this.maybeSnapshot(batch.to.seq);
       } catch (error) {
         this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });
         if (error instanceof FencedError) {
@@ -297,6 +306,28 @@ export class CampaignConsumer {
         this.flushing = undefined;
       }
     })();
+  }
+
+  /**
+   * Every SNAPSHOT_EVERY_EVENTS events, copy the durable state into a snapshot (inside Postgres), so
+   * `lorekeeper state --at` folds at most that many archived events whatever the history's length. A
+   * failed snapshot costs nothing but replay speed: it is logged and tried at the next flush.
+   */
+  private async maybeSnapshot(seq: number): Promise<void> {
+    const every = this.deps.config.worker.snapshotEveryEvents;
+    if (every === 0) return;
+    try {
+      this.snapshotSeq ??= (await findSnapshotAtOrBefore(this.deps.db, this.campaignId, seq))?.seq ?? 0;
+      if (seq - this.snapshotSeq < every) return;
+      const snapshot = await createSnapshot(this.deps.db, this.campaignId, `auto-${seq}`);
+      this.snapshotSeq = snapshot.seq;
+      this.deps.logger.info(
+        { campaignId: this.campaignId, seq: snapshot.seq, entities: snapshot.entityCount },
+        'took a replay snapshot',
+      );
+    } catch (error) {
+      this.deps.logger.warn({ campaignId: this.campaignId, err: error }, 'replay snapshot failed');
+    }
   }
 
   private report(now: number): void {

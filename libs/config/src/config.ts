@@ -30,6 +30,8 @@ export interface Config {
     readonly leaseMs: number;
     /** Entries kept in the stream behind the checkpoint for live debugging. */
     readonly streamKeep: number;
+    /** Take a replay snapshot after a flush once this many events passed since the last (0: never). */
+    readonly snapshotEveryEvents: number;
     readonly poisonRetries: number;
     /**
      * Fault injection for crash tests only: the probability that the worker kills itself right after a
@@ -64,6 +66,7 @@ const environment = z.object({
   BACKLOG_BYTES: positive.default(8 * 1024 * 1024),
   LEASE_MS: positive.default(15_000),
   STREAM_KEEP: z.coerce.number().int().nonnegative().default(1_000),
+  SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().nonnegative().default(100_000),
   POISON_RETRIES: positive.default(3),
   WORKER_CRASH_AFTER_COMMIT: z.coerce.number().min(0).max(1).default(0),
 });
@@ -111,6 +114,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       backlogBytes: e.BACKLOG_BYTES,
       leaseMs: e.LEASE_MS,
       streamKeep: e.STREAM_KEEP,
+      snapshotEveryEvents: e.SNAPSHOT_EVERY_EVENTS,
       poisonRetries: e.POISON_RETRIES,
       crashAfterCommit: e.WORKER_CRASH_AFTER_COMMIT,
     },

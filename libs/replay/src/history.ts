@@ -1,4 +1,4 @@
-import type { DomainRegistry, Entity } from '@lorekeeper/domain';
+import type { DomainRegistry, Entity, RecordedEvent } from '@lorekeeper/domain';
 import { LorekeeperError, evolve, referenceRegistry } from '@lorekeeper/domain';
 import type { ArchivedEvent, Database, Snapshot } from '@lorekeeper/pg-store';
 import {
@@ -87,10 +87,10 @@ export async function replayTo(
   return { campaignId, seq, checkpointSeq: checkpoint.seq, base, folded, state };
 }
 
-/** Fold one archived event in place, checking the version it recorded against the fold's. */
+/** Fold one recorded event in place, checking the version it recorded against the fold's. */
 export function applyArchived(
   state: Map<string, Entity>,
-  event: ArchivedEvent,
+  event: RecordedEvent,
   registry: DomainRegistry = referenceRegistry,
 ): void {
   let next: Entity | null;

@@ -1,0 +1,105 @@
+import type { DomainRegistry, Entity } from '@lorekeeper/domain';
+import { evolve, referenceRegistry } from '@lorekeeper/domain';
+import type { Database } from '@lorekeeper/pg-store';
+import type { Redis } from '@lorekeeper/redis-store';
+import type { Kysely } from 'kysely';
+import type { ReplayOptions } from './history';
+import { applyArchived, replayTo } from './history';
+import type { LogEvent } from './log';
+import { readLog } from './log';
+
+export interface StateEntity {
+  readonly entity: Entity;
+  /** A transient entity, folded only from the events still in the stream's window. */
+  readonly transient: boolean;
+}
+
+export interface StateAt {
+  readonly campaignId: string;
+  /** The seq asked for. */
+  readonly requestedSeq: number;
+  /** The seq the state is at: the one asked for, unless the log ends before it. */
+  readonly seq: number;
+  readonly checkpointSeq: number;
+  /** The snapshot the fold started from. */
+  readonly base: { readonly name: string; readonly seq: number };
+  readonly archivedFolded: number;
+  readonly streamFolded: number;
+  /** Transient entities whose start fell before the stream's window, so their state is unknown. */
+  readonly transientIncomplete: readonly string[];
+  readonly entities: readonly StateEntity[];
+}
+
+export interface StateOptions extends ReplayOptions {
+  /** Read the live stream past the checkpoint (and transient events) from this Redis. */
+  readonly redis?: Redis;
+}
+
+/**
+ * The campaign's state right after event `atSeq`: the durable fold from the nearest snapshot (see
+ * replayTo), carried on through the live stream past the checkpoint, plus the transient entities that
+ * the stream's window can rebuild, marked as such. Entities are in id order.
+ */
+export async function stateAt(
+  db: Kysely<Database>,
+  campaignId: string,
+  atSeq: number,
+  options: StateOptions = {},
+): Promise<StateAt> {
+  const registry = options.registry ?? referenceRegistry;
+  const durable = await replayTo(db, campaignId, atSeq, options);
+  const state = durable.state;
+  const transient = new Map<string, Entity>();
+  const incomplete = new Set<string>();
+  let streamFolded = 0;
+  let seq = durable.seq;
+  if (options.redis) {
+    const wanted = (event: LogEvent) => options.entityId === undefined || event.entityId === options.entityId;
+    // The whole window up to atSeq: transient entities may have started before the checkpoint.
+    for await (const page of readLog(db, options.redis, campaignId, 1, atSeq, { registry })) {
+      for (const event of page) {
+        if (event.source !== 'stream') continue;
+        seq = Math.max(seq, event.seq);
+        if (!wanted(event)) continue;
+        if (event.transient) foldTransient(transient, incomplete, event, registry);
+        else if (event.seq > durable.checkpointSeq) {
+          applyArchived(state, event, registry);
+          streamFolded += 1;
+        }
+      }
+    }
+  }
+  const entities: StateEntity[] = [
+    ...[...state.values()].map((entity) => ({ entity, transient: false })),
+    ...[...transient.values()].map((entity) => ({ entity, transient: true })),
+  ].sort((a, b) => (a.entity.id < b.entity.id ? -1 : a.entity.id > b.entity.id ? 1 : 0));
+  return {
+    campaignId,
+    requestedSeq: atSeq,
+    seq,
+    checkpointSeq: durable.checkpointSeq,
+    base: { name: durable.base.name, seq: durable.base.seq },
+    archivedFolded: durable.folded,
+    streamFolded,
+    transientIncomplete: [...incomplete].sort(),
+    entities,
+  };
+}
+
+/** Fold a transient event leniently: one whose entity began before the window marks it incomplete. */
+function foldTransient(
+  transient: Map<string, Entity>,
+  incomplete: Set<string>,
+  event: LogEvent,
+  registry: DomainRegistry,
+): void {
+  if (incomplete.has(event.entityId)) return;
+  try {
+    const next = evolve(transient.get(event.entityId), event, registry);
+    if (next) transient.set(event.entityId, next);
+    else transient.delete(event.entityId);
+  } catch {
+    transient.delete(event.entityId);
+    incomplete.add(event.entityId);
+  }
+}
