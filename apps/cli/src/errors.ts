@@ -19,10 +19,15 @@ export class CommandFailedError extends Error {
   }
 }
 
+/** A bad argument found only once the command ran (e.g. a point of the log that names nothing): exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 /** The one place errors become exit codes and messages (STYLE.md: map codes only at the edge). */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof ConfigError || error instanceof UsageError) return EXIT.usage;
   if (error instanceof ServiceUnreachableError) return EXIT.unreachable;
   return EXIT.failed;
 }
@@ -33,6 +38,7 @@ export function describeError(error: unknown): { code: string; message: string }
   if (error instanceof ConfigError) return { code: 'BAD_CONFIGURATION', message: error.message };
   if (isLorekeeperError(error)) return { code: error.code, message: `${error.code}: ${error.message}` };
   if (error instanceof CommandFailedError) return { code: 'FAILED', message: error.message };
+  if (error instanceof UsageError) return { code: 'BAD_REQUEST', message: error.message };
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return { code: 'INTERNAL', message: `unexpected error: ${message}` };
 }

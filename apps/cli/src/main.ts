@@ -23,4 +23,10 @@ function wantsJson(argv: readonly string[]): boolean {
   return argv.includes('--json');
 }
 
+// `lorekeeper events c1 | head` closes the pipe early: that is the reader being done, not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 void main(process.argv);

@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { registerMigrateCommand } from './commands/migrate';
+import { registerStateCommand } from './commands/state';
+import { registerDiffCommand } from './commands/diff';
+import { registerVerifyCommand } from './commands/verify';
 
 /**
  * The `lorekeeper` command tree. Each command lives in its own file under commands/ and registers itself
@@ -23,5 +26,8 @@ Example:
   );
 
   registerMigrateCommand(program);
+  registerStateCommand(program);
+  registerDiffCommand(program);
+  registerVerifyCommand(program);
   return program;
 }

@@ -1,12 +1,11 @@
 import type { DomainRegistry, Entity } from '@lorekeeper/domain';
 import { evolve, referenceRegistry } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
-import type { Redis } from '@lorekeeper/redis-store';
+import type { Redis, StreamEvent } from '@lorekeeper/redis-store';
+import { readStreamRange } from '@lorekeeper/redis-store';
 import type { Kysely } from 'kysely';
 import type { ReplayOptions } from './history';
 import { applyArchived, replayTo } from './history';
-import type { LogEvent } from './log';
-import { readLog } from './log';
 
 export interface StateEntity {
   readonly entity: Entity;
@@ -54,14 +53,13 @@ export async function stateAt(
   let streamFolded = 0;
   let seq = durable.seq;
   if (options.redis) {
-    const wanted = (event: LogEvent) => options.entityId === undefined || event.entityId === options.entityId;
-    // The whole window up to atSeq: transient entities may have started before the checkpoint.
-    for await (const page of readLog(db, options.redis, campaignId, 1, atSeq, { registry })) {
+    // The stream's whole window up to atSeq: transient entities may have begun before the checkpoint.
+    for await (const page of readWindow(options.redis, campaignId, atSeq)) {
       for (const event of page) {
-        if (event.source !== 'stream') continue;
         seq = Math.max(seq, event.seq);
-        if (!wanted(event)) continue;
-        if (event.transient) foldTransient(transient, incomplete, event, registry);
+        if (options.entityId !== undefined && event.entityId !== options.entityId) continue;
+        if (registry.event(event.type)?.persistence === 'transient')
+          foldTransient(transient, incomplete, event, registry);
         else if (event.seq > durable.checkpointSeq) {
           applyArchived(state, event, registry);
           streamFolded += 1;
@@ -86,11 +84,21 @@ export async function stateAt(
   };
 }
 
+/** The stream's entries with seq <= atSeq, oldest first, in pages. */
+async function* readWindow(redis: Redis, campaignId: string, atSeq: number): AsyncGenerator<StreamEvent[]> {
+  for (let from = 1; from <= atSeq;) {
+    const page = await readStreamRange(redis, campaignId, from, atSeq, 10_000);
+    if (page.length > 0) yield page;
+    if (page.length < 10_000) return;
+    from = (page[page.length - 1] as StreamEvent).seq + 1;
+  }
+}
+
 /** Fold a transient event leniently: one whose entity began before the window marks it incomplete. */
 function foldTransient(
   transient: Map<string, Entity>,
   incomplete: Set<string>,
-  event: LogEvent,
+  event: StreamEvent,
   registry: DomainRegistry,
 ): void {
   if (incomplete.has(event.entityId)) return;
