@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerMigrateCommand } from './commands/migrate';
+import { registerEventsCommand } from './commands/events';
 import { registerStateCommand } from './commands/state';
 import { registerDiffCommand } from './commands/diff';
 import { registerVerifyCommand } from './commands/verify';
@@ -26,6 +27,7 @@ Example:
   );
 
   registerMigrateCommand(program);
+  registerEventsCommand(program);
   registerStateCommand(program);
   registerDiffCommand(program);
   registerVerifyCommand(program);

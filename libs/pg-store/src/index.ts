@@ -41,7 +41,7 @@ export { streamEntities } from './entities/stream-entities';
 
 export type { ArchivedEvent, EventRow, EventTable, NewEventRow } from './events/event.table';
 export { archiveEvents } from './events/archive-events';
-export { countEvents, readEvents, type EventRange } from './events/read-events';
+export { countEvents, lastArchivedSeq, readEvents, type EventRange } from './events/read-events';
 
 export type {
   NewSnapshotRow,

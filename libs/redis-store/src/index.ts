@@ -8,3 +8,5 @@ export * from './append';
 export * from './stream';
 export * from './lease';
 export * from './consumer';
+export * from './stream-tail';
+export * from './stream-info';

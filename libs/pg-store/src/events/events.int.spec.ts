@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@lorekeeper/domain';
-import { archiveEvents, insertCampaign, readEvents } from '../index';
+import { archiveEvents, countEvents, insertCampaign, lastArchivedSeq, readEvents } from '../index';
 import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
 
 type Archivable = RecordedEvent & { streamId: string };
@@ -58,6 +58,20 @@ describe('event archive', () => {
     expect(await seqs({ entityId: 'player:alice' })).toEqual([1, 2, 5]);
     expect(await seqs({ fromSeq: 6 })).toEqual([]);
     expect(await readEvents(test.db, 'c2')).toHaveLength(1);
+  });
+
+  it('filters by type and by recorded time, and counts with the same filter', async () => {
+    const seqs = async (range: Parameters<typeof readEvents>[2]) =>
+      (await readEvents(test.db, 'c1', range)).map((e) => e.seq);
+    expect(await seqs({ types: ['player.moved', 'world.flag.set'] })).toEqual([2, 4]);
+    expect(await seqs({ types: [] })).toEqual([]);
+    const fromTime = new Date('2026-11-25T12:00:02.000Z');
+    const toTime = new Date('2026-11-25T12:00:04.000Z');
+    expect(await seqs({ fromTime, toTime })).toEqual([2, 3, 4]);
+    expect(await seqs({ fromTime, types: ['player.xp.gained'], entityId: 'player:alice' })).toEqual([5]);
+    expect(await countEvents(test.db, 'c1', { fromTime, toTime, types: ['item.moved'] })).toBe(1);
+    expect(await lastArchivedSeq(test.db, 'c1')).toBe(5);
+    expect(await lastArchivedSeq(test.db, 'nobody')).toBe(0);
   });
 
   it('refuses to archive a seq twice, rolling back the whole batch', async () => {
