@@ -1,5 +1,6 @@
 // One jest run over the whole workspace, split by the kind of test (STYLE.md): `*.spec.ts` is pure,
-// `*.int.spec.ts` talks to real Redis/Postgres/NATS, `*.e2e.spec.ts` runs built processes.
+// `*.int.spec.ts` talks to real Redis/Postgres/NATS, `*.e2e.spec.ts` runs built processes, and
+// `*.faults.spec.ts` breaks them on purpose (run apart: `npm run test:faults`).
 const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',
@@ -20,8 +21,11 @@ module.exports = {
   // Integration and e2e tests start real services and processes. (Jest reads this one only at the root.)
   testTimeout: 60_000,
   projects: [
-    { ...shared, displayName: 'unit', testRegex: '(?<!\\.int|\\.e2e)\\.spec\\.ts$' },
+    { ...shared, displayName: 'unit', testRegex: '(?<!\\.int|\\.e2e|\\.faults)\\.spec\\.ts$' },
     { ...shared, displayName: 'integration', testRegex: '\\.int\\.spec\\.ts$', globalSetup },
     { ...shared, displayName: 'e2e', testRegex: '\\.e2e\\.spec\\.ts$', globalSetup },
+    // The failure model as a suite (`npm run test:faults`): kills, restarts, fuzzing, soak. Each test
+    // writes its figures under results/faults/ (libs/testing figures.ts).
+    { ...shared, displayName: 'faults', testRegex: '\\.faults\\.spec\\.ts$', globalSetup },
   ],
 };

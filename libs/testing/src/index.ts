@@ -6,3 +6,4 @@ export * from './world-fixtures';
 export * from './processes';
 export * from './system';
 export * from './postgres-server';
+export * from './figures';
