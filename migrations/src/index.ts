@@ -3,6 +3,7 @@ import * as campaignsAndEntities from './2026_11_25_0001_campaigns_and_entities'
 import * as eventArchive from './2026_11_25_0002_event_archive';
 import * as snapshots from './2026_11_25_0003_snapshots';
 import * as deadLettersAndSyncLog from './2026_11_25_0004_dead_letters_and_sync_log';
+import * as deadLetterReason from './2026_11_25_0005_dead_letter_reason';
 
 /**
  * Every migration, by name. A static record rather than a folder scan, so the built CLI and services
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0002_event_archive': eventArchive,
   '2026_11_25_0003_snapshots': snapshots,
   '2026_11_25_0004_dead_letters_and_sync_log': deadLettersAndSyncLog,
+  '2026_11_25_0005_dead_letter_reason': deadLetterReason,
 };

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerMigrateCommand } from './commands/migrate';
 import { registerEventsCommand } from './commands/events';
+import { registerStreamsCommand } from './commands/streams';
+import { registerDeadLettersCommand } from './commands/dead-letters';
 import { registerStateCommand } from './commands/state';
 import { registerDiffCommand } from './commands/diff';
 import { registerVerifyCommand } from './commands/verify';
@@ -28,6 +30,8 @@ Example:
 
   registerMigrateCommand(program);
   registerEventsCommand(program);
+  registerStreamsCommand(program);
+  registerDeadLettersCommand(program);
   registerStateCommand(program);
   registerDiffCommand(program);
   registerVerifyCommand(program);

@@ -1,6 +1,6 @@
 import { isUnavailable } from '@lorekeeper/config';
 import type { SyncTrigger } from '@lorekeeper/pg-store';
-import { findCampaign } from '@lorekeeper/pg-store';
+import { campaignsWithStatus, findCampaign } from '@lorekeeper/pg-store';
 import {
   acquireLease,
   activeCampaigns,
@@ -19,6 +19,11 @@ const IDLE_SLEEP_MS = 10;
 const DISCOVERY_MS = 200;
 /** At most one warning this often about campaigns that could not be taken over (Postgres down). */
 const ADOPT_WARNING_MS = 5_000;
+/**
+ * How often the campaigns this worker found quarantined are looked up again (one query): an operator's
+ * `lorekeeper dead-letters retry` or `skip` sets them active, and then they are adopted like any other.
+ */
+const QUARANTINE_RECHECK_MS = 5_000;
 
 /**
  * The persistence worker's loop: discover campaigns with a session, take the lease of those nobody
@@ -38,6 +43,7 @@ export class Worker {
   /** Campaigns in the active set that this worker's database does not have (another deployment's). */
   private readonly unknown = new Set<string>();
   private adoptWarnedAt = 0;
+  private nextQuarantineCheck = 0;
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -151,6 +157,7 @@ export class Worker {
       this.forgetMetrics(campaignId);
       this.deps.logger.info({ campaignId, status: consumer.status }, 'released campaign');
     }
+    await this.recheckQuarantined();
     // Each worker takes its fair share, so several workers split the campaigns between them.
     const eligible = [...active].filter((id) => !this.quarantined.has(id) && !this.unknown.has(id));
     const fairShare = Math.ceil(eligible.length / this.liveWorkers);
@@ -172,6 +179,24 @@ export class Worker {
     }
     this.deps.metrics.ownedCampaigns.set(this.consumers.size);
     this.deps.metrics.quarantined.set(this.quarantined.size);
+  }
+
+  /** Forget the quarantine of campaigns an operator set active again, so they are adopted anew. */
+  private async recheckQuarantined(): Promise<void> {
+    if (this.quarantined.size === 0 || Date.now() < this.nextQuarantineCheck) return;
+    this.nextQuarantineCheck = Date.now() + QUARANTINE_RECHECK_MS;
+    try {
+      for (const campaignId of await campaignsWithStatus(this.deps.db, [...this.quarantined], 'active')) {
+        this.quarantined.delete(campaignId);
+        this.deps.logger.info(
+          { campaignId },
+          'quarantine lifted by an operator; adopting the campaign again',
+        );
+      }
+    } catch (error) {
+      // Postgres away: the campaigns stay quarantined here until the next check succeeds.
+      this.deps.logger.warn({ err: error }, 'could not re-check quarantined campaigns; will retry');
+    }
   }
 
   /** Give campaigns up for other workers (one joined): flush them first, then free their leases. */

@@ -29,7 +29,7 @@ export {
 export { insertCampaign } from './campaigns/insert-campaign';
 export { findCampaign } from './campaigns/find-campaign';
 export { advanceCheckpoint, readCheckpoint } from './campaigns/checkpoint';
-export { setCampaignStatus } from './campaigns/campaign-status';
+export { campaignsWithStatus, setCampaignStatus } from './campaigns/campaign-status';
 
 export type { EntityRow, EntityTable, NewEntityRow } from './entities/entity.table';
 export { insertEntities } from './entities/insert-entities';
@@ -81,3 +81,10 @@ export {
   resolveDeadLetter,
   type DeadLetterFilter,
 } from './operations/dead-letters';
+export {
+  retryCampaign,
+  skipDeadLetter,
+  type RetryOutcome,
+  type SkipOutcome,
+  type SkipRequest,
+} from './operations/resolve-campaign';

@@ -18,3 +18,19 @@ export async function setCampaignStatus(
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/** Which of `campaignIds` have `status` now (one query; the worker re-checks its quarantined set). */
+export async function campaignsWithStatus(
+  db: Kysely<Database>,
+  campaignIds: readonly string[],
+  status: CampaignStatus,
+): Promise<string[]> {
+  if (campaignIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('campaigns')
+    .select('id')
+    .where('id', 'in', campaignIds)
+    .where('status', '=', status)
+    .execute();
+  return rows.map((row) => row.id);
+}

@@ -15,6 +15,8 @@ export interface DeadLetterTable {
   created_at: Generated<Date>;
   resolved_at: Date | null;
   resolved_by: string | null;
+  /** Why the operator resolved it (skip requires one). */
+  resolution_reason: string | null;
 }
 
 export type DeadLetterRow = Selectable<DeadLetterTable>;
@@ -38,6 +40,7 @@ export interface DeadLetter extends DeadLetterInput {
   readonly createdAt: Date;
   readonly resolvedAt: Date | null;
   readonly resolvedBy: string | null;
+  readonly resolutionReason: string | null;
 }
 
 export function toDeadLetter(row: DeadLetterRow): DeadLetter {
@@ -53,5 +56,6 @@ export function toDeadLetter(row: DeadLetterRow): DeadLetter {
     createdAt: row.created_at,
     resolvedAt: row.resolved_at,
     resolvedBy: row.resolved_by,
+    resolutionReason: row.resolution_reason,
   };
 }

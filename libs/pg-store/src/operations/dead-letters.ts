@@ -52,7 +52,7 @@ export async function listDeadLetters(
 }
 
 /**
- * Close an open dead letter as retried or skipped, recording who did it. Returns false when the letter
+ * Close an open dead letter as retried or skipped, recording who did it (and why, when given). Returns false when the letter
  * does not exist or was already resolved.
  */
 export async function resolveDeadLetter(
@@ -60,10 +60,16 @@ export async function resolveDeadLetter(
   id: number,
   resolution: Exclude<DeadLetterStatus, 'open'>,
   resolvedBy: string,
+  reason: string | null = null,
 ): Promise<boolean> {
   const result = await db
     .updateTable('dead_letters')
-    .set({ status: resolution, resolved_at: sql<Date>`now()`, resolved_by: resolvedBy })
+    .set({
+      status: resolution,
+      resolved_at: sql<Date>`now()`,
+      resolved_by: resolvedBy,
+      resolution_reason: reason,
+    })
     .where('id', '=', id)
     .where('status', '=', 'open')
     .executeTakeFirst();
