@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerMigrateCommand } from './commands/migrate';
+import { registerWorldCommand } from './commands/world';
 import { registerEventsCommand } from './commands/events';
 import { registerStreamsCommand } from './commands/streams';
 import { registerDeadLettersCommand } from './commands/dead-letters';
@@ -29,6 +30,7 @@ Example:
   );
 
   registerMigrateCommand(program);
+  registerWorldCommand(program);
   registerEventsCommand(program);
   registerStreamsCommand(program);
   registerDeadLettersCommand(program);

@@ -38,6 +38,7 @@ export { deleteEntities } from './entities/delete-entities';
 export { findEntities, findEntity } from './entities/find-entities';
 export { loadLiveSet, type LiveSet } from './entities/load-live-set';
 export { streamEntities } from './entities/stream-entities';
+export { countEntities } from './entities/count-entities';
 
 export type { ArchivedEvent, EventRow, EventTable, NewEventRow } from './events/event.table';
 export { archiveEvents } from './events/archive-events';
@@ -52,6 +53,7 @@ export type {
 } from './snapshots/snapshot.table';
 export { CREATED_SNAPSHOT, createInitialSnapshot, createSnapshot } from './snapshots/create-snapshot';
 export { listSnapshots } from './snapshots/list-snapshots';
+export { insertSnapshot } from './snapshots/insert-snapshot';
 export {
   findSnapshotAtOrBefore,
   findSnapshotEntity,
