@@ -56,8 +56,8 @@ export async function replayTo(
   if (!base) {
     throw new LorekeeperError(
       'INTERNAL',
-      `campaign ${campaignId} has no snapshot at or before seq ${seq} to replay from (campaigns created ` +
-        'before replay support have none; export and import it to give it one)',
+      `campaign ${campaignId} has no snapshot at or before seq ${seq} to replay from: it was created ` +
+        'before Lorekeeper recorded the created world as a snapshot, so its history cannot be folded from the start',
       { campaignId, seq },
     );
   }
