@@ -14,6 +14,7 @@ import {
   ensureGroup,
   readAndClaimRange,
   readGroup,
+  readSession,
   trimBelow,
 } from '@lorekeeper/redis-store';
 import { CampaignFold } from './campaign-fold';
@@ -46,6 +47,8 @@ export class CampaignConsumer {
   private failures = 0;
   /** The seq of the campaign's latest snapshot; read from Postgres at the first flush. */
   private snapshotSeq: number | undefined;
+  /** The Redis session whose stream this consumer folds (read when it joins the group). */
+  private sessionId: string | undefined;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -80,10 +83,19 @@ export class CampaignConsumer {
     if (this.state !== 'running' || this.flushing) return 0;
     if (!this.grouped) {
       if (!(await ensureGroup(this.deps.redis, this.campaignId))) return 0;
+      this.sessionId = (await readSession(this.deps.redis, this.campaignId))?.id;
       await claimPending(this.deps.redis, this.campaignId, this.deps.workerId);
       this.grouped = true;
     }
-    const read = this.unfolded.length > 0 ? [] : await this.read();
+    let read: ReadEntry[] = [];
+    try {
+      if (this.unfolded.length === 0) read = await this.read();
+    } catch (error) {
+      // The group is gone with the stream: Redis lost the campaign (flushed, or restarted empty).
+      if (!(error instanceof Error) || !/NOGROUP/.test(error.message)) throw error;
+      this.giveUp('the stream and its consumer group are gone from Redis');
+      return 0;
+    }
     const entries = [...this.unfolded, ...read];
     this.unfolded = [];
     const folded = await this.foldAll(entries, now);
@@ -92,12 +104,44 @@ export class CampaignConsumer {
     return folded;
   }
 
-  /** Wait for a flush in flight, then write whatever is left (graceful shutdown). */
+  /**
+   * Wait for a flush in flight, then write whatever is left (graceful shutdown, hand-over, release) —
+   * unless the session it was folding is gone from Redis. A session that ended had its final sync,
+   * so nothing is left; a session Redis lost (flushed, restarted empty or from an older AOF and
+   * dropped) was never durable past the checkpoint, and the game server may already have started
+   * again from that checkpoint: writing the rest now would move the checkpoint under the new session
+   * and give its seqs twice (DESIGN.md, failure model).
+   */
   async drain(): Promise<void> {
     await this.flushing;
-    if (this.state === 'running' && this.fold.hasWork) {
-      this.startFlush('shutdown');
-      await this.flushing;
+    if (this.state !== 'running' || !this.fold.hasWork) return;
+    if (await this.sessionGone()) {
+      this.giveUp('the session is gone from Redis without a final sync');
+      return;
+    }
+    this.startFlush('shutdown');
+    await this.flushing;
+  }
+
+  /**
+   * Stop folding a session Redis no longer has, writing nothing more: the worker lets the consumer go
+   * and, if the campaign has a session again, takes it over afresh from the Postgres checkpoint.
+   */
+  private giveUp(reason: string): void {
+    this.state = 'lost';
+    this.deps.logger.warn(
+      { campaignId: this.campaignId, checkpoint: this.fold.durable.seq, folded: this.fold.head.seq },
+      `${reason}; dropping what was folded but not durable`,
+    );
+  }
+
+  /** True only when Redis answers and holds no session, or another one; unreachable counts as present. */
+  private async sessionGone(): Promise<boolean> {
+    if (this.sessionId === undefined) return false;
+    try {
+      return (await readSession(this.deps.redis, this.campaignId))?.id !== this.sessionId;
+    } catch {
+      return false;
     }
   }
 
@@ -244,6 +288,12 @@ export class CampaignConsumer {
     if (trigger === this.requested) this.requested = undefined;
     this.flushing = (async () => {
       try {
+        // Never write the fold of a session Redis lost: the game may have started again from the
+        // checkpoint, and moving it now would hand that new session's seqs out twice.
+        if (await this.sessionGone()) {
+          this.giveUp('the session is gone from Redis before a flush');
+          return;
+        }
         if (batch.to.seq > batch.from.seq) {
           const result = await flushCampaign(this.deps.db, this.campaignId, batch, trigger);
           this.deps.metrics.rowsWritten.inc(

@@ -7,6 +7,7 @@ import type { Database } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import type { DurabilityWaiter } from './durability';
 import type { KeyedQueue } from './keyed-queue';
+import type { SeqFloors } from './seq-floors';
 import type { SessionMetrics } from './ops/metrics';
 
 /** Everything a request handler may use; built once in main.ts, handed to NestJS as a value. */
@@ -22,6 +23,8 @@ export interface SessionDeps {
   readonly logger: Logger;
   /** Serialises the appends of one campaign inside this process (other instances meet the CAS). */
   readonly appendQueue: KeyedQueue;
+  /** Per campaign, the seq below which Redis must not be (see SeqFloors). */
+  readonly seqFloors: SeqFloors;
   readonly now: () => Date;
 }
 

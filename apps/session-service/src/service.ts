@@ -10,6 +10,7 @@ import type { SessionDeps } from './deps';
 import type { DurabilityWaiter } from './durability';
 import { CheckpointPollingWaiter } from './durability';
 import { KeyedQueue } from './keyed-queue';
+import { SeqFloors } from './seq-floors';
 import { createSessionMetrics } from './ops/metrics';
 import { SessionModule } from './session.module';
 import { closeAll, connectAll, storeReadiness } from '@lorekeeper/runtime';
@@ -44,6 +45,7 @@ export async function startSessionService(
     metrics,
     logger,
     appendQueue: new KeyedQueue(),
+    seqFloors: new SeqFloors(),
     now: () => new Date(),
   };
   let app: INestMicroservice | undefined;

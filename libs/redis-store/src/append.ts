@@ -32,13 +32,19 @@ export interface BatchCommit {
   readonly transientTtlSeconds: number;
   readonly entities: readonly EntityWrite[];
   readonly events: readonly EventWrite[];
+  /**
+   * The lowest seq counter the caller knows the campaign reached (0: unknown). A counter below it
+   * means Redis came back older than what it already handed out: nothing is written (`stale`).
+   */
+  readonly seqFloor?: number;
 }
 
 export type CommitOutcome =
   | { readonly kind: 'ok'; readonly firstSeq: number }
   | { readonly kind: 'replay'; readonly firstSeq: number; readonly replayRecord: string }
   | { readonly kind: 'error'; readonly code: 'SESSION_NOT_FOUND' | 'SESSION_CLOSING' }
-  | { readonly kind: 'cas'; readonly entityId: string; readonly found: string };
+  | { readonly kind: 'cas'; readonly entityId: string; readonly found: string }
+  | { readonly kind: 'stale'; readonly seq: number };
 
 /**
  * Commit a validated batch with one Function call: session check, idempotency, compare-and-set of
@@ -84,6 +90,7 @@ export async function commitBatch(
       JSON.stringify(event.meta),
     );
   }
+  args.push(batch.seqFloor ?? 0);
   const idempotencyKey = keys.idempotency(batch.idempotencyKey ?? '');
   const reply = (await callFunction(
     redis,
@@ -118,6 +125,8 @@ export async function commitBatch(
         kind: 'error',
         code: reply[1] === 'SESSION_CLOSING' ? 'SESSION_CLOSING' : 'SESSION_NOT_FOUND',
       };
+    case 'stale':
+      return { kind: 'stale', seq: Number(reply[1]) };
     default:
       return { kind: 'cas', entityId: String(reply[1]), found: String(reply[2] ?? '') };
   }

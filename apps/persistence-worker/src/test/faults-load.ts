@@ -45,7 +45,7 @@ export interface LoadOptions {
  */
 export class SessionHolder {
   private restarting: Promise<string> | undefined;
-  readonly restarts: { at: number; from: string; to: string }[] = [];
+  readonly restarts: { at: number; from: string; to: string; seq: number }[] = [];
 
   constructor(
     private readonly client: LorekeeperClient,
@@ -61,7 +61,7 @@ export class SessionHolder {
         for (let attempt = 1; ; attempt += 1) {
           try {
             const reply = await this.client.startSession(this.campaignId, this.players);
-            this.restarts.push({ at: Date.now(), from: stale, to: reply.sessionId });
+            this.restarts.push({ at: Date.now(), from: stale, to: reply.sessionId, seq: reply.seq });
             this.current = reply.sessionId;
             return reply.sessionId;
           } catch (error) {

@@ -4,7 +4,13 @@ import { LorekeeperError, parseEvent } from '@lorekeeper/domain';
 import { loadLiveSet } from '@lorekeeper/pg-store';
 import type { AppendReply, AppendRequest, EventsNotification } from '@lorekeeper/protocol';
 import { eventsSubject } from '@lorekeeper/protocol';
-import { commitBatch, loadLiveEntities, readIdempotentAppend, streamIdOf } from '@lorekeeper/redis-store';
+import {
+  commitBatch,
+  deleteCampaignKeys,
+  loadLiveEntities,
+  readIdempotentAppend,
+  streamIdOf,
+} from '@lorekeeper/redis-store';
 import type { SessionDeps } from '../deps';
 import type { PreparedBatch } from './prepare-batch';
 import { prepareBatch } from './prepare-batch';
@@ -40,6 +46,7 @@ export async function appendEvents(
     commitWithRetries(deps, campaignId, request, events, meta),
   );
   const lastSeq = committed.firstSeq + committed.record.r.length - 1;
+  deps.seqFloors.raise(campaignId, lastSeq);
 
   if (committed.batch) {
     publish(deps, campaignId, committed.firstSeq, committed.batch);
@@ -118,6 +125,7 @@ async function commitWithRetries(
       transientTtlSeconds,
       entities: batch.writes,
       events: batch.events,
+      seqFloor: deps.seqFloors.of(campaignId),
     });
     switch (outcome.kind) {
       case 'ok':
@@ -131,6 +139,8 @@ async function commitWithRetries(
             ? `campaign ${campaignId} is ending its session; the append was not applied`
             : `session ${request.sessionId} is not the active session of campaign ${campaignId}`,
         );
+      case 'stale':
+        throw await reloadStaleCampaign(deps, campaignId, outcome.seq);
       case 'cas':
         // Another instance changed an entity between our read and the commit: read again.
         deps.metrics.casRetries.inc();
@@ -141,6 +151,32 @@ async function commitWithRetries(
   throw new LorekeeperError(
     'UNAVAILABLE',
     `campaign ${campaignId} is too contended: gave up after ${casRetries + 1} attempts; nothing was applied, retry`,
+  );
+}
+
+/**
+ * Redis holds less of the campaign than it already handed out (restarted from an older AOF): its
+ * state must not be continued. Drop its copy so every instance and the worker see the campaign as
+ * having no session; the game server gets SESSION_NOT_FOUND and `session.start` reloads it from
+ * Postgres (DESIGN.md, failure model).
+ */
+async function reloadStaleCampaign(
+  deps: SessionDeps,
+  campaignId: string,
+  redisSeq: number,
+): Promise<LorekeeperError> {
+  const floor = deps.seqFloors.of(campaignId);
+  deps.logger.warn(
+    { campaignId, redisSeq, floor },
+    'Redis is behind the seqs it already handed out; dropping its copy of the campaign',
+  );
+  await deleteCampaignKeys(deps.redis, campaignId);
+  deps.seqFloors.forget(campaignId);
+  return new LorekeeperError(
+    'SESSION_NOT_FOUND',
+    `campaign ${campaignId}: Redis came back at seq ${redisSeq}, behind seq ${floor} it had reached; ` +
+      'its session was dropped, start a new one (state reloads from Postgres)',
+    { redisSeq, floor },
   );
 }
 

@@ -55,6 +55,8 @@ async function register(
 ): Promise<{ sessionId: string; seq: number; joined: boolean }> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const checkpoint = await readCheckpoint(deps.db, campaignId);
+    // Redis must be at least where Postgres is, and where this process saw it (SeqFloors).
+    const floor = Math.max(checkpoint.seq, deps.seqFloors.of(campaignId));
     const outcome = await registerSession(
       deps.redis,
       campaignId,
@@ -63,9 +65,21 @@ async function register(
       deps.now().toISOString(),
     );
     switch (outcome.kind) {
-      case 'new':
       case 'existing':
-        return { sessionId: outcome.sessionId, seq: outcome.seq, joined: outcome.kind === 'existing' };
+        if (outcome.seq < floor) {
+          deps.logger.warn(
+            { campaignId, redisSeq: outcome.seq, floor },
+            'Redis is behind the seqs it already handed out; reloading the campaign from Postgres',
+          );
+          await deleteCampaignKeys(deps.redis, campaignId);
+          deps.seqFloors.forget(campaignId);
+          break;
+        }
+        deps.seqFloors.reset(campaignId, outcome.seq);
+        return { sessionId: outcome.sessionId, seq: outcome.seq, joined: true };
+      case 'new':
+        deps.seqFloors.reset(campaignId, outcome.seq);
+        return { sessionId: outcome.sessionId, seq: outcome.seq, joined: false };
       case 'closing':
         throw new LorekeeperError(
           'SESSION_CLOSING',
@@ -79,6 +93,7 @@ async function register(
           'Redis is behind the Postgres checkpoint; reloading the campaign from Postgres',
         );
         await deleteCampaignKeys(deps.redis, campaignId);
+        deps.seqFloors.forget(campaignId);
         break;
     }
   }

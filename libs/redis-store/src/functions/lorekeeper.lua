@@ -36,10 +36,15 @@ end
 --   entity id, transient key index (0 = persistent, else KEYS[7 + index]), expected token,
 --   new token ('' when unchanged: a check only), new entity JSON ('' for a tombstone)
 -- then m = number of events, then m times 5 slots: type, entity id, version, data JSON, meta JSON
+-- then the floor: the lowest seq counter the caller knows this campaign reached (0: unknown)
 -- Returns {'ok', first seq} | {'replay', stored} | {'error', code} | {'cas', entity id, found token}
+--   | {'stale', seq counter} when the counter is below the floor (Redis came back older)
 local function lk_append(keys, args)
   local problem = session_error(keys[1], args[1])
   if problem then return { 'error', problem } end
+  local floor = tonumber(args[#args]) or 0
+  local head = tonumber(redis.call('GET', keys[3]) or '0')
+  if head < floor then return { 'stale', head } end
   if args[2] == '1' then
     local stored = redis.call('GET', keys[6])
     if stored then return { 'replay', stored } end
