@@ -18,7 +18,7 @@ describe('a worker frozen (SIGSTOP) for longer than its lease', () => {
     stack = await startStack('faults_sigstop', settings, 2);
   });
   afterAll(async () => {
-    await stack.close();
+    await stack?.close();
   });
 
   it('is replaced by the other worker, is fenced when it wakes, and nothing is lost or checkpointed twice', async () => {
@@ -74,7 +74,7 @@ describe('Postgres holding a lock on the campaign for 30 s', () => {
     stack = await startStack('faults_pglock', { ...settings, DURABLE_WAIT_MS: '2000' });
   });
   afterAll(async () => {
-    await stack.close();
+    await stack?.close();
   });
 
   it('keeps appends answering from Redis, then catches up exactly once when the lock goes', async () => {
@@ -128,7 +128,7 @@ describe('NATS restarted under load', () => {
     stack = await startStack('faults_nats', settings);
   });
   afterAll(async () => {
-    await stack.close();
+    await stack?.close();
   });
 
   it('reconnects every process by itself, and the retried appends apply exactly once', async () => {
