@@ -175,6 +175,22 @@ describe('a rejected append', () => {
     }
   });
 
+  // Found by the fuzzer: a request just under NATS's max_payload whose error quotes it back (twice:
+  // message and details) made a reply over the limit; nats.js threw from respond() and the process died.
+  it('answers a request whose full error would exceed max_payload with a shortened one of the same code', async () => {
+    const hugeKey = 'k'.repeat(600_000);
+    const reply = await h.request(
+      campaignId,
+      'append',
+      `{"sessionId":"${sessionId}","events":[${JSON.stringify(ok)}],"${hugeKey}":1}`,
+    );
+    expect(reply.body.error.code).toBe('BAD_REQUEST');
+    expect(reply.body.error.message).toMatch(
+      /\[shortened: the full reply of \d+ bytes is over NATS's max_payload/,
+    );
+    expect(reply.statusHeader).toBe('400');
+  });
+
   it('keeps serving after every kind of bad request', async () => {
     const reply = await h.request(campaignId, 'append', { sessionId, events: [ok] });
     expect(reply.body.results).toHaveLength(1);

@@ -68,3 +68,26 @@ export function errorHeaders(reply: ErrorReply): MsgHdrs {
   headers.set(ERROR_MESSAGE_HEADER, reply.error.message.replace(/[\r\n]+/g, ' ').slice(0, 1_000));
   return headers;
 }
+
+/**
+ * What to send instead of a reply that NATS refused as larger than its max_payload (an export of a
+ * big world, or an error that quotes a huge request back). An error keeps its code with a shortened
+ * message and no details; a success becomes PAYLOAD_TOO_LARGE.
+ */
+export function shrunkReply(reply: unknown, replyBytes: number, maxPayload: number | undefined): ErrorReply {
+  const limit = maxPayload === undefined ? "NATS's max_payload" : `NATS's max_payload of ${maxPayload} bytes`;
+  if (isErrorReply(reply)) {
+    return errorReply(
+      new LorekeeperError(
+        reply.error.code,
+        `${reply.error.message.slice(0, 1_000)} [shortened: the full reply of ${replyBytes} bytes is over ${limit}]`,
+      ),
+    );
+  }
+  return errorReply(
+    new LorekeeperError('PAYLOAD_TOO_LARGE', `the reply is ${replyBytes} bytes, over ${limit}`, {
+      replyBytes,
+      ...(maxPayload === undefined ? {} : { limit: maxPayload }),
+    }),
+  );
+}

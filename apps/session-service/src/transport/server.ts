@@ -1,7 +1,7 @@
 import { ServerNats } from '@nestjs/microservices';
-import type { NatsOptions } from '@nestjs/microservices';
-import type { NatsConnection, Subscription } from 'nats';
-import { PlainJsonDeserializer, PlainJsonSerializer } from './codec';
+import type { NatsContext, NatsOptions } from '@nestjs/microservices';
+import type { Msg, NatsConnection, Subscription } from 'nats';
+import { PlainJsonDeserializer, PlainJsonSerializer, shrunkReply } from './codec';
 
 type ServerNatsOptions = NonNullable<NatsOptions['options']>;
 
@@ -49,6 +49,36 @@ export class LorekeeperNatsServer extends ServerNats {
         if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
       });
     }
+  }
+
+  /**
+   * nats.js throws from `respond` when a reply is over the server's max_payload (a request just
+   * under the limit can produce one, e.g. an error quoting it back, or an export of a big world).
+   * Thrown there, it would end the process; answer with a reply that fits instead.
+   */
+  override getPublisher(
+    natsMsg: Msg,
+    id: string,
+    ctx: NatsContext,
+  ): (packet: { response?: unknown }) => unknown {
+    const publish = super.getPublisher(natsMsg, id, ctx) as (packet: { response?: unknown }) => unknown;
+    return (packet) => {
+      try {
+        return publish(packet);
+      } catch (error) {
+        const replyBytes = Buffer.byteLength(JSON.stringify(packet.response ?? {}));
+        const maxPayload = this.unwrap<NatsConnection>().info?.max_payload;
+        this.logger.warn(
+          `could not send a reply of ${replyBytes} bytes to ${natsMsg.subject}: ${String(error)}`,
+        );
+        try {
+          return publish({ response: shrunkReply(packet.response, replyBytes, maxPayload) });
+        } catch (again) {
+          this.logger.error(`could not send a reply to ${natsMsg.subject}: ${String(again)}`);
+          return undefined;
+        }
+      }
+    };
   }
 
   override async close(): Promise<void> {
