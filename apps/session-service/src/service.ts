@@ -4,6 +4,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { Config } from '@lorekeeper/config';
+import { withoutCredentials } from '@lorekeeper/config';
 import { referenceRegistry } from '@lorekeeper/domain';
 import { PinoNestLogger, portOf, startOpsServer } from '@lorekeeper/ops';
 import type { SessionDeps } from './deps';
@@ -53,7 +54,8 @@ export async function startSessionService(
   try {
     app = await NestFactory.createMicroservice(SessionModule.forDeps(deps), {
       strategy: new LorekeeperNatsServer({
-        servers: config.natsUrl,
+        servers: withoutCredentials(config.natsUrl),
+        ...(config.natsAuth ? { user: config.natsAuth.user, pass: config.natsAuth.pass } : {}),
         name: 'lorekeeper-session-service',
         queue: config.sessionService.queueGroup,
         maxReconnectAttempts: -1,

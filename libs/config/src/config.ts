@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { NatsAuth } from './nats-auth';
+import { natsAuthFrom } from './nats-auth';
 import { redact } from './services';
 
 /**
@@ -9,6 +11,8 @@ export interface Config {
   readonly databaseUrl: string;
   readonly redisUrl: string;
   readonly natsUrl: string;
+  /** From NATS_USER/NATS_PASSWORD, or the user info of NATS_URL; undefined when NATS needs none. */
+  readonly natsAuth: NatsAuth | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly sessionService: {
     /** HTTP port for /metrics and /health; 0 picks a free port. */
@@ -52,6 +56,8 @@ const environment = z.object({
   DATABASE_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/lorekeeper'),
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
   NATS_URL: url(['nats', 'tls']).default('nats://127.0.0.1:4222'),
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_HTTP_PORT: port.default(9464),
   SESSION_QUEUE_GROUP: z.string().min(1).default('lorekeeper-session'),
@@ -87,16 +93,24 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0]);
         // A URL may carry a password: never echo it back.
-        const value = key.endsWith('_URL') ? redact(env[key] ?? '') : env[key];
+        const value = key.endsWith('_URL')
+          ? redact(env[key] ?? '')
+          : key.endsWith('_PASSWORD')
+            ? '***'
+            : env[key];
         return `${issue.path.join('.')}=${JSON.stringify(value)}: ${issue.message}`;
       }),
     );
   }
   const e = parsed.data;
+  if (e.NATS_PASSWORD !== undefined && e.NATS_USER === undefined) {
+    throw new ConfigError(['NATS_PASSWORD is set without NATS_USER: set both, or neither']);
+  }
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     natsUrl: e.NATS_URL,
+    natsAuth: natsAuthFrom(e.NATS_URL, e.NATS_USER, e.NATS_PASSWORD),
     logLevel: e.LOG_LEVEL,
     sessionService: {
       httpPort: e.SESSION_HTTP_PORT,

@@ -1,4 +1,5 @@
 export { loadConfig, ConfigError, type Config } from './config';
+export { natsAuthFrom, withoutCredentials, type NatsAuth } from './nats-auth';
 export {
   ServiceUnreachableError,
   isUnavailable,

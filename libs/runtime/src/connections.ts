@@ -27,7 +27,7 @@ export async function connectAll(config: Config, name: string): Promise<Connecti
   const [redis, db, nats] = await Promise.allSettled([
     connectRedis(config.redisUrl),
     connectDatabase(config.databaseUrl),
-    connectNats(config.natsUrl, name),
+    connectNats(config.natsUrl, name, config.natsAuth),
   ]);
   const failures = [redis, db, nats].filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {

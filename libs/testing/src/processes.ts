@@ -94,3 +94,40 @@ export async function startPrivateRedis(args: readonly string[] = [], dir?: stri
     port,
   );
 }
+
+/**
+ * A NATS server of this test's own, started from a config file (for access-control tests), with
+ * `env` added to its environment (nats-server resolves `$NAME` in the file from there). Needs the
+ * nats-server binary; the file's own `port` is overridden by a free one.
+ */
+export async function startNatsWithConfig(
+  configFile: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServerProcess> {
+  const binary = natsServerBinary();
+  if (!binary)
+    throw new Error('startNatsWithConfig needs the nats-server binary (apt-get install nats-server)');
+  const port = await freePort();
+  const child = spawn(binary, ['-c', configFile, '-a', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
+  const url = `nats://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  try {
+    await waitUntil(
+      () => child.exitCode === null && answers(url, 200),
+      10_000,
+      `nats-server -c ${configFile} on port ${port}`,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, process: child, stop };
+}
