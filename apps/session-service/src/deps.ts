@@ -6,7 +6,7 @@ import type { DomainRegistry } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import type { DurabilityWaiter } from './durability';
-import type { KeyedQueue } from './keyed-queue';
+import type { CampaignGate } from './campaign-gate';
 import type { SeqFloors } from './seq-floors';
 import type { SessionMetrics } from './ops/metrics';
 
@@ -22,7 +22,7 @@ export interface SessionDeps {
   readonly metrics: SessionMetrics;
   readonly logger: Logger;
   /** Serialises the appends of one campaign inside this process (other instances meet the CAS). */
-  readonly appendQueue: KeyedQueue;
+  readonly appendGate: CampaignGate;
   /** Per campaign, the seq below which Redis must not be (see SeqFloors). */
   readonly seqFloors: SeqFloors;
   readonly now: () => Date;

@@ -10,7 +10,7 @@ import { PinoNestLogger, portOf, startOpsServer } from '@lorekeeper/ops';
 import type { SessionDeps } from './deps';
 import type { DurabilityWaiter } from './durability';
 import { CheckpointPollingWaiter } from './durability';
-import { KeyedQueue } from './keyed-queue';
+import { CampaignGate } from './campaign-gate';
 import { SeqFloors } from './seq-floors';
 import { createSessionMetrics } from './ops/metrics';
 import { SessionModule } from './session.module';
@@ -35,7 +35,8 @@ export async function startSessionService(
   logger: Logger,
   options: SessionServiceOptions = {},
 ): Promise<RunningSessionService> {
-  const connections = await connectAll(config, 'lorekeeper-session-service');
+  // Many requests in flight, each a few Redis commands: let them share writes.
+  const connections = await connectAll(config, 'lorekeeper-session-service', { autoPipelining: true });
   const metrics = createSessionMetrics();
   const durability = options.durability ?? new CheckpointPollingWaiter(connections.db);
   const deps: SessionDeps = {
@@ -45,7 +46,7 @@ export async function startSessionService(
     durability,
     metrics,
     logger,
-    appendQueue: new KeyedQueue(),
+    appendGate: new CampaignGate(config.sessionService.appendConcurrency),
     seqFloors: new SeqFloors(),
     now: () => new Date(),
   };

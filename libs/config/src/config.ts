@@ -25,6 +25,8 @@ export interface Config {
     /** Expiry of transient entities (combat, dialogue), refreshed by each of their events. */
     readonly transientTtlSeconds: number;
     readonly casRetries: number;
+    /** Appends of one campaign validated and committed at once by one process (1: one at a time). */
+    readonly appendConcurrency: number;
   };
   readonly worker: {
     readonly httpPort: number;
@@ -66,6 +68,7 @@ const environment = z.object({
   DURABLE_WAIT_MS: positive.default(5_000),
   TRANSIENT_TTL_SECONDS: positive.default(900),
   CAS_RETRIES: positive.default(5),
+  APPEND_CONCURRENCY: positive.default(16),
   WORKER_HTTP_PORT: port.default(9465),
   AUTOSAVE_INTERVAL_MS: z.coerce.number().int().nonnegative().default(300_000),
   BACKLOG_EVENTS: positive.default(10_000),
@@ -120,6 +123,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       durableWaitMs: e.DURABLE_WAIT_MS,
       transientTtlSeconds: e.TRANSIENT_TTL_SECONDS,
       casRetries: e.CAS_RETRIES,
+      appendConcurrency: e.APPEND_CONCURRENCY,
     },
     worker: {
       httpPort: e.WORKER_HTTP_PORT,

@@ -23,9 +23,13 @@ export class StartupError extends Error {
  * Connect to all three services, reporting every one that does not answer (with how to start it),
  * then check the schema is migrated and load the Redis Functions. Both services start this way.
  */
-export async function connectAll(config: Config, name: string): Promise<Connections> {
+export async function connectAll(
+  config: Config,
+  name: string,
+  options: { readonly autoPipelining?: boolean } = {},
+): Promise<Connections> {
   const [redis, db, nats] = await Promise.allSettled([
-    connectRedis(config.redisUrl),
+    connectRedis(config.redisUrl, options),
     connectDatabase(config.databaseUrl),
     connectNats(config.natsUrl, name, config.natsAuth),
   ]);

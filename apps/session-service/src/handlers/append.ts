@@ -42,9 +42,21 @@ export async function appendEvents(
     correlationId,
     at: deps.now().toISOString(),
   };
-  const committed = await deps.appendQueue.run(campaignId, () =>
-    commitWithRetries(deps, campaignId, request, events, meta),
-  );
+  // Beside the campaign's other appends first; after losing a compare-and-set race, alone.
+  const { casRetries } = deps.config.sessionService;
+  const committed =
+    (await deps.appendGate.run(campaignId, 'shared', () =>
+      commitWithRetries(deps, campaignId, request, events, meta, 1),
+    )) ??
+    (await deps.appendGate.run(campaignId, 'exclusive', () =>
+      commitWithRetries(deps, campaignId, request, events, meta, casRetries + 1),
+    ));
+  if (!committed) {
+    throw new LorekeeperError(
+      'UNAVAILABLE',
+      `campaign ${campaignId} is too contended: gave up after ${casRetries + 1} attempts; nothing was applied, retry`,
+    );
+  }
   const lastSeq = committed.firstSeq + committed.record.r.length - 1;
   deps.seqFloors.raise(campaignId, lastSeq);
 
@@ -97,22 +109,22 @@ interface Committed {
   readonly batch?: PreparedBatch;
 }
 
+/**
+ * Read, validate and commit, up to `attempts` times while another writer wins the compare-and-set.
+ * Returns undefined when every attempt lost such a race (nothing was applied).
+ */
 async function commitWithRetries(
   deps: SessionDeps,
   campaignId: string,
   request: AppendRequest,
   events: readonly DomainEvent[],
   meta: EventMeta,
-): Promise<Committed> {
-  // A retried request must get its first reply, not a validation error against the state it made.
-  if (request.idempotencyKey !== undefined) {
-    const earlier = await readIdempotentAppend(deps.redis, campaignId, request.idempotencyKey);
-    if (earlier)
-      return { firstSeq: earlier.firstSeq, record: JSON.parse(earlier.replayRecord) as ReplayRecord };
-  }
-  const { casRetries, transientTtlSeconds } = deps.config.sessionService;
-  for (let attempt = 0; attempt <= casRetries; attempt += 1) {
-    const batch = await prepareBatch(deps, campaignId, events, meta);
+  attempts: number,
+): Promise<Committed | undefined> {
+  const { transientTtlSeconds } = deps.config.sessionService;
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    const batch = await prepareOrReplay(deps, campaignId, request, events, meta);
+    if ('firstSeq' in batch) return batch;
     const record: ReplayRecord = {
       r: batch.events.map((e) => [e.entityId, e.version] as const),
       m: batch.major ? 1 : 0,
@@ -148,10 +160,30 @@ async function commitWithRetries(
         break;
     }
   }
-  throw new LorekeeperError(
-    'UNAVAILABLE',
-    `campaign ${campaignId} is too contended: gave up after ${casRetries + 1} attempts; nothing was applied, retry`,
-  );
+  return undefined;
+}
+
+/**
+ * Validate the batch against the live state. A retried request must get its first reply, not a
+ * validation error against the state it made: so when validation refuses a batch that carries an
+ * idempotency key, the key's record is read, and an earlier reply wins. (A batch that validates needs
+ * no read first: the Function checks the key atomically and answers with the earlier reply.)
+ */
+async function prepareOrReplay(
+  deps: SessionDeps,
+  campaignId: string,
+  request: AppendRequest,
+  events: readonly DomainEvent[],
+  meta: EventMeta,
+): Promise<PreparedBatch | Committed> {
+  try {
+    return await prepareBatch(deps, campaignId, events, meta);
+  } catch (error) {
+    if (request.idempotencyKey === undefined) throw error;
+    const earlier = await readIdempotentAppend(deps.redis, campaignId, request.idempotencyKey);
+    if (!earlier) throw error;
+    return { firstSeq: earlier.firstSeq, record: JSON.parse(earlier.replayRecord) as ReplayRecord };
+  }
 }
 
 /**
