@@ -14,7 +14,10 @@ import { registerVerifyCommand } from './commands/verify';
  */
 export function buildProgram(): Command {
   const program = new Command('lorekeeper')
-    .description('Operate and debug Lorekeeper: migrations, and (soon) replay, state, export and import.')
+    .description(
+      'Operate and debug Lorekeeper: migrations, the event log, any past state, verification of the\n' +
+        'stores against the log, live streams, dead letters, and world export and import.',
+    )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     // Throw instead of exiting, so main.ts maps every usage error to exit code 2.
@@ -22,11 +25,15 @@ export function buildProgram(): Command {
   program.addHelpText(
     'after',
     `
-Configuration comes from the environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/lorekeeper).
-Exit codes: 0 ok, 1 refused or failed, 2 usage or configuration error, 3 a service is unreachable.
+Configuration comes from the environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/lorekeeper),
+REDIS_URL (redis://127.0.0.1:6379) and NATS_URL (nats://127.0.0.1:4222).
+Exit codes: 0 ok, 1 a mismatch, refused or failed, 2 usage or configuration error, 3 a service unreachable.
+Every command has --help with examples.
 
-Example:
-  $ DATABASE_URL=postgres://postgres@127.0.0.1:5432/lorekeeper npx lorekeeper migrate`,
+Examples:
+  $ npx lorekeeper migrate
+  $ npx lorekeeper state c1 --at 1200 --entity player:alice
+  $ npx lorekeeper verify c1`,
   );
 
   registerMigrateCommand(program);
