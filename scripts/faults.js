@@ -12,5 +12,8 @@ const jest = spawnSync(
   [require.resolve('jest/bin/jest'), '--selectProjects', 'faults', '--runInBand', ...process.argv.slice(2)],
   { cwd: root, stdio: 'inherit' },
 );
-const report = spawnSync(process.execPath, [path.join(__dirname, 'faults-report.js')], { cwd: root, stdio: 'inherit' });
+const report = spawnSync(process.execPath, [path.join(__dirname, 'faults-report.js')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(jest.status !== 0 ? (jest.status ?? 1) : (report.status ?? 1));
