@@ -15,7 +15,7 @@ import { registerVerifyCommand } from './commands/verify';
 export function buildProgram(): Command {
   const program = new Command('lorekeeper')
     .description(
-      'Operate and debug Lorekeeper: migrations, the event log, any past state, verification of the\n' +
+      'Operate and debug Lorekeeper: migrations, the event log, any past state, verification of the ' +
         'stores against the log, live streams, dead letters, and world export and import.',
     )
     .version('0.1.0')

@@ -116,7 +116,7 @@ describe('lorekeeper migrate', () => {
   it('shows help with an example for the program and for migrate', async () => {
     const program = await lorekeeper(['--help'], url);
     expect(program.code).toBe(0);
-    expect(program.stdout).toMatch(/Example:\n\s+\$ .*lorekeeper migrate/);
+    expect(program.stdout).toMatch(/Examples?:\n\s+\$ .*lorekeeper migrate/);
     const migrate = await lorekeeper(['migrate', '--help'], url);
     expect(migrate.code).toBe(0);
     expect(migrate.stdout).toMatch(/Examples:\n\s+\$ lorekeeper migrate/);
