@@ -14,6 +14,7 @@ import type { NatsConnection } from 'nats';
 import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } from '@lorekeeper/pg-store';
 import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import { generateWorld, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@lorekeeper/testing';
+import { ceilingAppend, ceilingKeys, loadCeiling } from './ceiling';
 import { closedLoop, median, summarise } from './stats';
 
 const root = join(__dirname, '..', '..');
@@ -27,17 +28,6 @@ const seconds = flag('seconds', quick ? 2 : 5);
 const rounds = flag('rounds', quick ? 2 : 3);
 const inFlight = flag('in-flight', 64);
 const PLAYERS = 200;
-
-const CEILING_LIBRARY = `#!lua name=lorekeeper_bench
--- KEYS[1] stream, KEYS[2] hash; ARGV: n, then per event: entity id, data JSON, entity JSON
-redis.register_function('bench_append', function(keys, args)
-  local n = tonumber(args[1])
-  for i = 0, n - 1 do
-    redis.call('XADD', keys[1], '*', 'type', 'player.xp.gained', 'entityId', args[2 + i * 3], 'data', args[3 + i * 3])
-    redis.call('HSET', keys[2], args[2 + i * 3], args[4 + i * 3])
-  end
-  return n
-end)`;
 
 interface Contender {
   readonly name: string;
@@ -89,7 +79,8 @@ async function main(): Promise<void> {
     const { sessionId } = (await ask(nats, `campaign.${campaignId}.session.start`, { playerIds })) as {
       sessionId: string;
     };
-    await redis.call('FUNCTION', 'LOAD', 'REPLACE', CEILING_LIBRARY);
+    await loadCeiling(redis);
+    const keys = ceilingKeys(campaignId);
 
     const event = (worker: number, i: number, k: number) => ({
       type: 'player.xp.gained',
@@ -110,22 +101,11 @@ async function main(): Promise<void> {
       name: `raw Redis Function XADD+HSET, batch ${batch}`,
       batch,
       run: async (worker, i) => {
-        const argv: string[] = [String(batch)];
-        for (let k = 0; k < batch; k += 1) {
+        const events = Array.from({ length: batch }, (_, k) => {
           const e = event(worker, i, k);
-          argv.push(
-            e.entityId,
-            JSON.stringify(e.data),
-            JSON.stringify({ id: e.entityId, version: i, state: { xp: i } }),
-          );
-        }
-        await redis.fcall(
-          'bench_append',
-          2,
-          `bench:{b:${campaignId}}:events`,
-          `bench:{b:${campaignId}}:entities`,
-          ...argv,
-        );
+          return { ...e, entity: { id: e.entityId, version: i, state: { xp: i } } };
+        });
+        await ceilingAppend(redis, keys, events);
         return batch;
       },
     });
@@ -148,7 +128,7 @@ async function main(): Promise<void> {
   } finally {
     nats.close().catch(() => undefined);
     await deleteCampaignKeys(redis, campaignId).catch(() => 0);
-    await redis.del(`bench:{b:${campaignId}}:events`, `bench:{b:${campaignId}}:entities`);
+    await redis.del(ceilingKeys(campaignId).stream, ceilingKeys(campaignId).hash);
     redis.disconnect();
     service.kill('SIGTERM');
     await new Promise((resolve) => service.once('exit', resolve));

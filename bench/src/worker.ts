@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lorekeeper/config';
@@ -37,6 +36,7 @@ import {
 } from '@lorekeeper/redis-store';
 import { spawnService, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@lorekeeper/testing';
 import { median } from './stats';
+import { writeThrough } from './write-through';
 
 const root = join(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -153,25 +153,10 @@ async function naiveRound(
     Array.from({ length: inFlight }, async () => {
       for (let seq = next++; seq <= NAIVE_EVENTS; seq = next++) {
         const entityId = `player:p${(seq * 7919) % PLAYERS[shape]}`;
-        await db.transaction().execute(async (trx) => {
-          const row = await trx
-            .selectFrom('entities')
-            .select(['state', 'version'])
-            .where('campaign_id', '=', campaignId)
-            .where('id', '=', entityId)
-            .forUpdate()
-            .executeTakeFirstOrThrow();
-          const state = row.state as { gold: number };
-          await trx
-            .updateTable('entities')
-            .set({ state: JSON.stringify({ ...state, gold: state.gold + 1 }), version: row.version + 1 })
-            .where('campaign_id', '=', campaignId)
-            .where('id', '=', entityId)
-            .execute();
-          await sql`insert into events (campaign_id, seq, stream_id, type, entity_id, version, data, meta, recorded_at)
-                    values (${campaignId}, ${seq}, ${`${seq}-0`}, 'player.gold.changed', ${entityId}, ${row.version + 1}, '{"delta":1}', '{}', now())`.execute(
-            trx,
-          );
+        await writeThrough(db, campaignId, seq, {
+          type: 'player.gold.changed',
+          entityId,
+          data: { delta: 1 },
         });
       }
     }),

@@ -1,0 +1,120 @@
+import type { WorldDocument } from '@lorekeeper/domain';
+import type { Contender } from './contenders';
+import type { CpuSource } from './cpu';
+import { cpuBetween, readCpu } from './cpu';
+import type { StepResult } from './open-loop';
+import { runStep } from './open-loop';
+import type { Workload } from './workload';
+
+export interface Scenario {
+  readonly name: string;
+  world(campaignId: string): WorldDocument;
+  players(world: WorldDocument): string[];
+  workload(world: WorldDocument, players: readonly string[]): Workload;
+}
+
+export interface Plan {
+  readonly probeSeconds: number;
+  readonly stepSeconds: number;
+  /** Offered loads of the ramp, as fractions of what a closed-loop probe reached. */
+  readonly rampFractions: readonly number[];
+  /** Requests in flight during the probe (a closed loop, like bench:append). */
+  readonly probeInFlight: number;
+  /** The open loop's bound on requests in flight; never reached below saturation. */
+  readonly maxOutstanding: number;
+}
+
+/** One contender on one scenario in one round. */
+export interface BlockResult {
+  readonly contender: string;
+  readonly scenario: string;
+  readonly round: number;
+  readonly probe: StepResult;
+  readonly ramp: readonly StepResult[];
+  /** The most events/s it sustained on any ramp step. */
+  readonly saturation: number;
+  /** False when even the highest offered load was carried (saturation is then a lower bound). */
+  readonly saturated: boolean;
+  readonly at50: StepResult;
+  readonly at90: StepResult;
+  /** CPU seconds per process over the 90% step and the settling after it. */
+  readonly cpuSeconds: Readonly<Record<string, number>>;
+  /** Postgres rows inserted, updated or deleted over the same span. */
+  readonly rowsWritten: number;
+}
+
+/**
+ * Probe, ramp up, then hold 50% and 90% of the saturation found; CPU and Postgres rows are counted
+ * over the 90% step until its events are durable, so a contender that defers work (the worker) pays
+ * for it in the same window.
+ */
+export async function runBlock(
+  contender: Contender,
+  scenario: Scenario,
+  round: number,
+  plan: Plan,
+  cpu: readonly CpuSource[],
+  log: (line: string) => void,
+): Promise<BlockResult> {
+  const world = scenario.world(`cmp-${Date.now().toString(36)}-${round}`);
+  const players = scenario.players(world);
+  const workload = scenario.workload(world, players);
+  const prepared = await contender.prepare(world, players);
+  const step = async (eventsPerSecond: number, seconds: number, maxOutstanding: number) => {
+    const result = await runStep(
+      { eventsPerSecond, seconds, batch: contender.batch, maxOutstanding },
+      workload,
+      prepared.send,
+    );
+    // Correct the generator where the contender refused: it must not go on from a state that is not there.
+    for (const id of new Set(result.refusedEntities)) workload.forget(id, await prepared.fetch(id));
+    log(
+      `  ${contender.name.padEnd(52)} offered ${fmt(eventsPerSecond).padStart(8)}  got ${fmt(result.achieved).padStart(8)} ev/s  ` +
+        `p99 ${result.latencyMs.p99.toFixed(1)} ms${refusals(result)}`,
+    );
+    return result;
+  };
+  try {
+    const probe = await step(Infinity, plan.probeSeconds, plan.probeInFlight);
+    const base = Math.max(50, probe.achieved);
+    const ramp: StepResult[] = [];
+    for (const fraction of plan.rampFractions)
+      ramp.push(await step(base * fraction, plan.stepSeconds, plan.maxOutstanding));
+    const saturation = Math.max(...ramp.map((r) => r.achieved));
+    const top = ramp[ramp.length - 1]!;
+    // A few unsent requests are timer jitter on a busy machine, not saturation.
+    const saturated = top.achieved < 0.95 * top.offered || top.unsent > 0.01 * top.requests;
+    const at50 = await step(saturation * 0.5, plan.stepSeconds, plan.maxOutstanding);
+    await prepared.settle();
+    const rowsBefore = await prepared.rowsWritten();
+    const cpuBefore = readCpu(cpu);
+    const at90 = await step(saturation * 0.9, plan.stepSeconds, plan.maxOutstanding);
+    await prepared.settle();
+    const cpuSeconds = cpuBetween(cpuBefore, readCpu(cpu));
+    const rows = (await prepared.rowsWritten()) - rowsBefore;
+    return {
+      contender: contender.name,
+      scenario: scenario.name,
+      round,
+      probe,
+      ramp,
+      saturation,
+      saturated,
+      at50,
+      at90,
+      cpuSeconds,
+      rowsWritten: rows,
+    };
+  } finally {
+    await prepared.cleanup();
+  }
+}
+
+const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toString() : 'max');
+
+function refusals(result: StepResult): string {
+  const codes = Object.entries(result.refused).map(([code, n]) => `${code} ${n}`);
+  if (result.failed > 0) codes.push(`failed ${result.failed}`);
+  if (result.unsent > 0) codes.push(`unsent ${result.unsent}`);
+  return codes.length > 0 ? `  (${codes.join(', ')})` : '';
+}

@@ -1,0 +1,32 @@
+import type { Database } from '@lorekeeper/pg-store';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+
+/*
+ * Postgres rows a contender has written for one campaign so far, counted from the rows themselves.
+ * (pg_stat_user_tables would be simpler, but an idle backend may hold its counts back for up to 10 s.)
+ */
+
+/**
+ * The worker's writes: per flush, the entities it wrote or deleted and the events it archived (as its
+ * sync_log row records them), the sync_log row itself and the checkpoint update on `campaigns` (a
+ * failed flush leaves only its log row); plus any replay snapshots it took, with their entity rows.
+ */
+export async function lorekeeperRowsWritten(db: Kysely<Database>, campaignId: string): Promise<number> {
+  const { rows } = await sql<{ n: string | null }>`
+    select
+      (select coalesce(sum(case when error is null then entities_written + entities_deleted + events_archived + 2 else 1 end), 0)
+         from sync_log where campaign_id = ${campaignId})
+      + (select count(*) from snapshots where campaign_id = ${campaignId})
+      + (select count(*) from snapshot_entities se join snapshots s on s.id = se.snapshot_id
+          where s.campaign_id = ${campaignId}) as n`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Write-through writes exactly two rows per applied event: its entity (update or insert) and the event. */
+export async function writeThroughRowsWritten(db: Kysely<Database>, campaignId: string): Promise<number> {
+  const { rows } = await sql<{
+    n: string;
+  }>`select count(*) as n from events where campaign_id = ${campaignId}`.execute(db);
+  return 2 * Number(rows[0]?.n ?? 0);
+}
