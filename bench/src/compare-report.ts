@@ -125,6 +125,7 @@ function scenarioSection(run: CompareRun, scenario: Scenario): string[] {
     '',
     '`+` after a round: even the highest offered load was carried, so saturation is a lower bound.',
     '',
+    ...majorEvents(rows),
     `Cost at 90% of saturation, counted until the step's events were durable (for Lorekeeper: until the worker's ` +
       'checkpoint reached the last event). CPU seconds per 1,000 events applied, per process; Postgres rows ' +
       "written per 1,000 events (counted from the rows: for Lorekeeper the worker's sync_log figures, its log row and checkpoint update per flush, and snapshots; for write-through 2 per event).",
@@ -144,6 +145,24 @@ function scenarioSection(run: CompareRun, scenario: Scenario): string[] {
         ),
       );
       return `| ${r.contender.name} | ${rowsPer.toFixed(0)} | ${cpu.map((c) => c.toFixed(3)).join(' | ')} | ${total.toFixed(3)} |`;
+    }),
+    '',
+  ];
+}
+
+/** Requests holding a major event, at 50% of saturation: Lorekeeper answers them once they are durable. */
+function majorEvents(rows: readonly Row[]): string[] {
+  const counts = rows.map((r) => r.blocks.reduce((n, b) => n + b.at50.majorLatencyMs.count, 0));
+  if (counts.every((n) => n === 0)) return [];
+  return [
+    'Requests holding a major event (quest.completed) at 50% of saturation, all rounds; latency medians over rounds:',
+    '',
+    '| contender | requests | p50 / p99 ms |',
+    '| --- | ---: | --- |',
+    ...rows.map((r, i) => {
+      const blocks = r.blocks.filter((b) => b.at50.majorLatencyMs.count > 0);
+      const q = (k: 'p50' | 'p99') => median(blocks.map((b) => b.at50.majorLatencyMs[k])).toFixed(2);
+      return `| ${r.contender.name} | ${counts[i]} | ${blocks.length > 0 ? `${q('p50')} / ${q('p99')}` : '–'} |`;
     }),
     '',
   ];

@@ -23,6 +23,8 @@ export interface StepResult {
   readonly applied: number;
   /** Per request, from its scheduled send time (so a stalled sender cannot hide queueing). */
   readonly latencyMs: Summary;
+  /** The requests holding a major event (quest.completed), which reply only once it is durable. */
+  readonly majorLatencyMs: Summary;
   readonly requests: number;
   readonly refused: Readonly<Record<string, number>>;
   readonly failed: number;
@@ -43,6 +45,7 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
   const interval = (1_000 * step.batch) / step.eventsPerSecond;
   const closed = !(interval > 0);
   const latencies: number[] = [];
+  const majorLatencies: number[] = [];
   const refused: Record<string, number> = {};
   const refusedEntities: string[] = [];
   let acked = 0;
@@ -66,6 +69,7 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
       const outcome = await send(events);
       const done = performance.now();
       latencies.push(done - due);
+      if (events.some((e) => e.major)) majorLatencies.push(done - due);
       if (outcome.ok) {
         applied += events.length;
         if (done <= windowEnd) acked += events.length;
@@ -110,6 +114,7 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
     achieved: acked / step.seconds,
     applied,
     latencyMs: summarise(latencies),
+    majorLatencyMs: summarise(majorLatencies),
     requests,
     refused,
     failed,

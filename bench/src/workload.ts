@@ -1,5 +1,5 @@
 import type { Entity, PlayerState, RegionState } from '@lorekeeper/domain';
-import { seededRandom } from '@lorekeeper/domain';
+import { definitionOf, seededRandom } from '@lorekeeper/domain';
 import { WorldView } from './world-view';
 
 /** One event as the bench sends it, with the turn it belongs to and its entity afterwards. */
@@ -11,6 +11,8 @@ export interface BenchEvent {
   readonly turn: number;
   /** The entity after this event, for contenders that store state without computing it (the ceiling). */
   readonly entity: Entity | null;
+  /** A major event: Lorekeeper replies to its batch only once the worker has made it durable. */
+  readonly major: boolean;
 }
 
 /** An endless source of valid events; `forget` re-reads entities the service refused to change. */
@@ -20,7 +22,7 @@ export interface Workload {
 }
 
 type Action = 'move' | 'gold' | 'xp' | 'trade' | 'fight' | 'dialogue' | 'quest';
-type Draft = Omit<BenchEvent, 'turn' | 'entity'>;
+type Draft = Omit<BenchEvent, 'turn' | 'entity' | 'major'>;
 
 /**
  * The simulated game's mix (apps/sim ACTION_MIX, same weights), written again here because a bench
@@ -68,7 +70,7 @@ function turnsOf(view: WorldView, turnOf: (view: WorldView, turn: number) => Dra
         turn += 1;
         for (const draft of turnOf(view, turn)) {
           const entity = view.apply(draft);
-          queue.push({ ...draft, turn, entity });
+          queue.push({ ...draft, turn, entity, major: definitionOf(draft).major });
           // A finished combat or dialogue is never touched again; keep the view from growing.
           if (draft.type.endsWith('.ended') && !draft.type.startsWith('world.'))
             view.put(draft.entityId, undefined);
