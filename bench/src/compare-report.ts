@@ -127,11 +127,11 @@ function scenarioSection(run: CompareRun, scenario: Scenario): string[] {
     '',
     ...majorEvents(rows),
     `Cost at 90% of saturation, counted until the step's events were durable (for Lorekeeper: until the worker's ` +
-      'checkpoint reached the last event). CPU seconds per 1,000 events applied, per process; Postgres rows ' +
+      'checkpoint reached the last event; "durable after" is how long that took once the load stopped). CPU seconds per 1,000 events applied, per process; Postgres rows ' +
       "written per 1,000 events (counted from the rows: for Lorekeeper the worker's sync_log figures, its log row and checkpoint update per flush, and snapshots; for write-through 2 per event).",
     '',
-    `| contender | PG rows / 1,000 events | ${labels.join(' | ')} | total CPU s / 1,000 events |`,
-    `| --- | ---: | ${labels.map(() => '---:').join(' | ')} | ---: |`,
+    `| contender | durable after (ms) | PG rows / 1,000 events | ${labels.join(' | ')} | total CPU s / 1,000 events |`,
+    `| --- | ---: | ---: | ${labels.map(() => '---:').join(' | ')} | ---: |`,
     ...rows.map((r) => {
       const per = (b: BlockResult, value: number) => (value / Math.max(1, b.at90.applied)) * 1_000;
       const rowsPer = median(r.blocks.map((b) => per(b, b.rowsWritten)));
@@ -144,7 +144,8 @@ function scenarioSection(run: CompareRun, scenario: Scenario): string[] {
           ),
         ),
       );
-      return `| ${r.contender.name} | ${rowsPer.toFixed(0)} | ${cpu.map((c) => c.toFixed(3)).join(' | ')} | ${total.toFixed(3)} |`;
+      const settle = median(r.blocks.map((b) => b.settleMs));
+      return `| ${r.contender.name} | ${settle.toFixed(0)} | ${rowsPer.toFixed(0)} | ${cpu.map((c) => c.toFixed(3)).join(' | ')} | ${total.toFixed(3)} |`;
     }),
     '',
   ];

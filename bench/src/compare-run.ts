@@ -39,8 +39,10 @@ export interface BlockResult {
   readonly at90: StepResult;
   /** CPU seconds per process over the 90% step and the settling after it. */
   readonly cpuSeconds: Readonly<Record<string, number>>;
-  /** Postgres rows inserted, updated or deleted over the same span. */
+  /** Postgres rows written over the same span. */
   readonly rowsWritten: number;
+  /** How long after the 90% step its last event took to become durable (0 for contenders without a worker). */
+  readonly settleMs: number;
 }
 
 /**
@@ -61,6 +63,8 @@ export async function runBlock(
   const workload = scenario.workload(world, players);
   const prepared = await contender.prepare(world, players);
   const step = async (eventsPerSecond: number, seconds: number, maxOutstanding: number) => {
+    // Every step starts from a quiet system: nothing left for the worker from the step before.
+    await prepared.settle();
     const result = await runStep(
       { eventsPerSecond, seconds, batch: contender.batch, maxOutstanding },
       workload,
@@ -89,7 +93,9 @@ export async function runBlock(
     const rowsBefore = await prepared.rowsWritten();
     const cpuBefore = readCpu(cpu);
     const at90 = await step(saturation * 0.9, plan.stepSeconds, plan.maxOutstanding);
+    const settling = performance.now();
     await prepared.settle();
+    const settleMs = performance.now() - settling;
     const cpuSeconds = cpuBetween(cpuBefore, readCpu(cpu));
     const rows = (await prepared.rowsWritten()) - rowsBefore;
     return {
@@ -104,6 +110,7 @@ export async function runBlock(
       at90,
       cpuSeconds,
       rowsWritten: rows,
+      settleMs,
     };
   } finally {
     await prepared.cleanup();
