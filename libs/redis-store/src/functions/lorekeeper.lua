@@ -14,6 +14,18 @@ local function session_error(session_key, session_id)
   return nil
 end
 
+-- The transient index lists transient entity ids; their hashes expire on their own, the index does
+-- not. Each id added checks three random members and drops those whose hash is gone, so the index
+-- stays within about 1.5 times the live transient entities however long a session runs (a dead
+-- fraction f removes 3f per add, which balances one add at f = 1/3). The hashes share the index's
+-- hash tag, so they are in its slot.
+local function prune_transient_index(index_key)
+  local prefix = string.sub(index_key, 1, -string.len('transient') - 1) .. 't:'
+  for _, member in ipairs(redis.call('SRANDMEMBER', index_key, 3)) do
+    if redis.call('EXISTS', prefix .. member) == 0 then redis.call('SREM', index_key, member) end
+  end
+end
+
 local function token_at(versions_key, transient_key, entity_id)
   local token
   if transient_key then
@@ -80,7 +92,7 @@ local function lk_append(keys, args)
         local key = keys[7 + index]
         redis.call('HSET', key, 'v', token, 'e', json)
         redis.call('EXPIRE', key, args[5])
-        redis.call('SADD', keys[7], id)
+        if redis.call('SADD', keys[7], id) == 1 then prune_transient_index(keys[7]) end
       elseif json == '' then
         redis.call('HSET', keys[4], id, token)
         redis.call('HDEL', keys[5], id)
