@@ -300,9 +300,14 @@ function notes(): string[] {
       'answered. Each block starts from a fresh campaign (the same seeded world), and quests, once completed, ' +
       'are not offered again, so later steps see fewer major events than the first.',
     '- Refused requests (coded errors) are counted apart and not as throughput; the generator then re-reads the ' +
-      'entities involved.',
+      'entities involved. In the game mix they come from turns that depend on each other (a move, then a trade ' +
+      'in the new region) sent in requests that are in flight together: the session service runs up to 16 ' +
+      'appends of a campaign at once, so a later turn can be validated before the earlier one commits. ' +
+      'Write-through, one event per transaction on 8 connections, meets this less often.',
     '- Latencies of requests never sent because the sender was blocked at saturation enter the summaries as a ' +
       "lower bound (their wait until the step ended); only the ramp's overloaded steps have them.",
+    '- `npm run bench:compare -- --profile --only lorekeeper-1` profiles the session service (`node --cpu-prof`) ' +
+      'and writes compare-profile.md instead of these files.',
     '',
   ];
 }
