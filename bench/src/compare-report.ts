@@ -19,11 +19,7 @@ export interface CompareRun {
 
 /** Why one contender of the issue is not in the run; written into the report as it is. */
 export const EMMETT_NOT_MEASURED =
-  'Emmett (`@event-driven-io/emmett` / `@event-driven-io/emmett-postgresql` 0.42.0, the latest) was not ' +
-  'installed: `@event-driven-io/emmett@0.42.0` declares the peer dependency `commander@^12.1.0`, and this ' +
-  'workspace pins `commander@14.0.3` (the CLI uses it), so `npm install --save-exact` fails with ERESOLVE. ' +
-  'Installing it would take `--legacy-peer-deps` or `--force` (an unchecked resolution) or moving our CLI ' +
-  'back to commander 12; neither was in scope, so the Emmett contender and its target are not measured.';
+  'Emmett is not in this run: `@event-driven-io/emmett@0.42.0` declares the peer dependency `commander@^12.1.0` and the workspace pins `commander@14.0.3` (the CLI uses it), so installing it at the root fails with ERESOLVE. It is measured apart by `npm run bench:emmett` (bench/results/emmett.md), which installs Emmett in bench/emmett on its own and runs Lorekeeper, Emmett (log only and with an inline projection) and write-through closed-loop, 8 clients one event at a time.';
 
 interface Row {
   readonly contender: Contender;
@@ -201,7 +197,8 @@ function targetsSection(run: CompareRun): string[] {
       (t) =>
         `| ${t.name} | ${t.detail} | ${t.measured === undefined ? '–' : `${format(t.measured)}${t.unit}`} | ${verdict(t)} |`,
     ),
-    `| against Emmett with a projection keeping state current: >= 10× sustained events/s | both | – | NOT MEASURED (see above) |`,
+    '| against Emmett with a projection keeping state current: >= 10× sustained events/s | both | – | ' +
+      'NOT IN THIS RUN: see bench/results/emmett.md (`npm run bench:emmett`) |',
     '',
   ];
 }
