@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   await loadCeiling(redis);
   const natsServer = await startPrivateNats();
   const env = { DATABASE_URL: databaseUrl, NATS_URL: natsServer.url };
-  const profileDir = mkdtempSync(join(tmpdir(), 'lk-profile-'));
+  const profileDir = profile ? mkdtempSync(join(tmpdir(), 'lk-profile-')) : '';
   // --cpu-prof may not go in NODE_OPTIONS, so a profiled session service is started by hand.
   const session: Child = profile
     ? await spawnNode(
