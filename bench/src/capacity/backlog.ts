@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from '@lorekeeper/redis-store';
+import { campaignKeys, registerSession, streamIdOf } from '@lorekeeper/redis-store';
+import type { PlayedEvent } from './mix';
+
+export interface Backlog {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly events: number;
+  readonly sessionId: string;
+}
+
+/**
+ * Register a session at the campaign's checkpoint and write at least `events` events into its stream
+ * the way lk_append commits them (ids `<seq>-0`; type, entityId, version, data, meta; the seq counter
+ * at the last one), one append per action. Faster than appending through the service, which is not
+ * what the worker part measures; the events are the same.
+ */
+export async function writeBacklog(
+  redis: Redis,
+  campaignId: string,
+  checkpointSeq: number,
+  events: number,
+  nextAction: () => PlayedEvent[],
+): Promise<Backlog> {
+  const keys = campaignKeys(campaignId);
+  const sessionId = randomUUID();
+  const outcome = await registerSession(
+    redis,
+    campaignId,
+    sessionId,
+    checkpointSeq,
+    new Date().toISOString(),
+  );
+  if (outcome.kind !== 'new')
+    throw new Error(`expected a new session for ${campaignId}, got ${outcome.kind}`);
+  let seq = checkpointSeq;
+  let pipeline = redis.pipeline();
+  let queued = 0;
+  while (seq - checkpointSeq < events) {
+    const meta = JSON.stringify({ sessionId, batchId: randomUUID(), at: new Date().toISOString() });
+    for (const event of nextAction()) {
+      seq += 1;
+      pipeline.xadd(
+        keys.events,
+        streamIdOf(seq),
+        'type',
+        event.type,
+        'entityId',
+        event.entityId,
+        'version',
+        String(event.version),
+        'data',
+        JSON.stringify(event.data),
+        'meta',
+        meta,
+      );
+      queued += 1;
+    }
+    if (queued >= 2_000) {
+      await pipeline.exec();
+      pipeline = redis.pipeline();
+      queued = 0;
+    }
+  }
+  await pipeline.exec();
+  await redis.set(keys.seq, seq);
+  return { firstSeq: checkpointSeq + 1, lastSeq: seq, events: seq - checkpointSeq, sessionId };
+}

@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import type { NatsConnection } from 'nats';
+import type { Entity } from '@lorekeeper/domain';
+import type { Database } from '@lorekeeper/pg-store';
+import { readCheckpoint, upsertEntities } from '@lorekeeper/pg-store';
+import { flushRequestSubject } from '@lorekeeper/protocol';
+import type { Redis } from '@lorekeeper/redis-store';
+import { deleteCampaignKeys, markCampaignActive } from '@lorekeeper/redis-store';
+import { waitUntil } from '@lorekeeper/testing';
+import type { Backlog } from './backlog';
+
+export interface CatchUpSample {
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  /** Entity rows the worker wrote (upserted or deleted), from its sync_log. */
+  readonly entityRows: number;
+  readonly entityRowsPerSecond: number;
+  readonly entityRowsPer1000Events: number;
+  readonly eventsArchived: number;
+  readonly flushes: number;
+}
+
+export interface CatchUpContext {
+  readonly db: Kysely<Database>;
+  readonly redis: Redis;
+  readonly nats: NatsConnection;
+  readonly campaignId: string;
+}
+
+/**
+ * The backlog is in the stream; the worker (already running, idle) is told the campaign is active
+ * and folds and checkpoints until the Postgres checkpoint reaches the backlog's last seq. Timed from
+ * that moment, so it includes discovering the campaign (at most 200 ms) and taking it over. The tail
+ * below the backlog bound is asked for with a save, as a game would at the end of a session.
+ */
+export async function catchUp(context: CatchUpContext, backlog: Backlog): Promise<CatchUpSample> {
+  const { db, redis, nats, campaignId } = context;
+  const started = performance.now();
+  await markCampaignActive(redis, campaignId);
+  await waitUntil(
+    async () => {
+      nats.publish(flushRequestSubject(campaignId), JSON.stringify({ campaignId, trigger: 'manual' }));
+      return (await readCheckpoint(db, campaignId)).seq >= backlog.lastSeq;
+    },
+    1_800_000,
+    'the worker to catch up',
+  );
+  const seconds = (performance.now() - started) / 1_000;
+  const written = await db
+    .selectFrom('sync_log')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('entities_written'), eb.lit(0)).as('upserted'),
+      eb.fn.coalesce(eb.fn.sum<number>('entities_deleted'), eb.lit(0)).as('deleted'),
+      eb.fn.coalesce(eb.fn.sum<number>('events_archived'), eb.lit(0)).as('archived'),
+      eb.fn.countAll<number>().as('flushes'),
+    ])
+    .where('campaign_id', '=', campaignId)
+    .where('from_seq', '>=', backlog.firstSeq)
+    .executeTakeFirstOrThrow();
+  await releaseCampaign(redis, campaignId);
+  const entityRows = Number(written.upserted) + Number(written.deleted);
+  return {
+    events: backlog.events,
+    seconds,
+    eventsPerSecond: backlog.events / seconds,
+    entityRows,
+    entityRowsPerSecond: entityRows / seconds,
+    entityRowsPer1000Events: (entityRows * 1_000) / backlog.events,
+    eventsArchived: Number(written.archived),
+    flushes: Number(written.flushes),
+  };
+}
+
+/**
+ * Drop the session's keys (all of it is durable now) and give the worker time to let the campaign
+ * go, so the next round's stream is taken over afresh from the Postgres checkpoint.
+ */
+async function releaseCampaign(redis: Redis, campaignId: string): Promise<void> {
+  await deleteCampaignKeys(redis, campaignId);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+}
+
+/**
+ * The ceiling: the same entity rows upserted straight into Postgres with pg-store's UNNEST upsert,
+ * `batch` rows per statement, each statement its own transaction. Returns rows per second.
+ */
+export async function rawUpserts(
+  db: Kysely<Database>,
+  campaignId: string,
+  entities: readonly Entity[],
+  batch: number,
+): Promise<number> {
+  const started = performance.now();
+  for (let start = 0; start < entities.length; start += batch) {
+    const chunk = entities.slice(start, start + batch);
+    await db.transaction().execute((trx) => upsertEntities(trx, campaignId, chunk));
+  }
+  return entities.length / ((performance.now() - started) / 1_000);
+}
