@@ -21,14 +21,7 @@ import { CampaignFold } from './campaign-fold';
 import type { WorkerDeps } from './deps';
 import { FencedError, flushCampaign } from './flush';
 
-/**
- * Entries per XREADGROUP. A step folds what one read returns and then considers a flush, so under a
- * backlog this is also the least a flush covers: with 1,000, a mix holding a major event every few
- * hundred entries flushed every 1,000 events (bench/results/capacity.md). 5,000 coalesces five times
- * more per flush and reads in a fifth of the round trips; an idle campaign's reads return what is new,
- * so majors in steady state are flushed no later than before.
- */
-const READ_COUNT = 5_000;
+const READ_COUNT = 1_000;
 
 export type ConsumerState = 'running' | 'quarantined' | 'lost';
 
@@ -71,11 +64,6 @@ export class CampaignConsumer {
 
   get checkpoint(): Checkpoint {
     return this.fold.durable;
-  }
-
-  /** The flush in flight, if any; it never rejects (a failed flush is retried after a backoff). */
-  get flushInFlight(): Promise<void> | undefined {
-    return this.flushing;
   }
 
   /** The lease was found held by another worker: stop at once (its checkpoint CAS would fail anyway). */

@@ -104,18 +104,8 @@ export class Worker {
         );
         await sleep(500);
       }
-      if (handled === 0) await this.idle();
+      if (handled === 0) await sleep(IDLE_SLEEP_MS);
     }
-  }
-
-  /**
-   * Nothing was read: sleep the idle interval, or less when a flush in flight ends first. A campaign
-   * does not read while it flushes, so under a backlog each flush otherwise cost up to a whole idle
-   * interval of doing nothing after it committed.
-   */
-  private async idle(): Promise<void> {
-    const flushes = [...this.consumers.values()].flatMap((consumer) => consumer.flushInFlight ?? []);
-    await Promise.race([sleep(IDLE_SLEEP_MS), ...flushes]);
   }
 
   private async stepSafely(consumer: CampaignConsumer, now: number): Promise<number> {
