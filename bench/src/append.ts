@@ -6,7 +6,6 @@
  *   npm run bench:append [-- --quick] [-- --seconds 5 --rounds 3 --in-flight 64]
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
@@ -15,15 +14,12 @@ import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } f
 import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import { generateWorld, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@lorekeeper/testing';
 import { ceilingAppend, ceilingKeys, loadCeiling } from './ceiling';
+import { REPO_ROOT, numberFlag, runBench, writeResults } from './results';
 import { closedLoop, median, summarise } from './stats';
 
-const root = join(__dirname, '..', '..');
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const quick = args.includes('--quick');
+const root = REPO_ROOT;
+const flag = numberFlag;
+const quick = process.argv.includes('--quick');
 const seconds = flag('seconds', quick ? 2 : 5);
 const rounds = flag('rounds', quick ? 2 : 3);
 const inFlight = flag('in-flight', 64);
@@ -172,17 +168,7 @@ function report(
         `${r.latencyMs.p50.toFixed(2)} / ${r.latencyMs.p99.toFixed(2)} / ${r.latencyMs.p999.toFixed(2)} |`,
     ),
   ];
-  const out = join(root, 'bench', 'results');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'append.md'), `${lines.join('\n')}\n`);
-  writeFileSync(
-    join(out, 'append.json'),
-    `${JSON.stringify({ seconds, rounds, inFlight, rows }, null, 2)}\n`,
-  );
-  process.stdout.write(`${lines.join('\n')}\n`);
+  writeResults('append', lines, { seconds, rounds, inFlight, rows });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

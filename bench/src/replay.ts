@@ -8,7 +8,6 @@
  *   npm run bench:replay [-- --quick] [-- --events 1000000 --rounds 3]
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,16 +34,13 @@ import type { Checkpoint } from '@lorekeeper/pg-store';
 import { replayTo } from '@lorekeeper/replay';
 import { uniqueDatabaseUrl } from '@lorekeeper/testing';
 import type { Kysely } from 'kysely';
+import { REPO_ROOT, numberFlag, runBench, writeResults } from './results';
 import { median } from './stats';
 
 const exec = promisify(execFile);
-const root = join(__dirname, '..', '..');
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const quick = args.includes('--quick');
+const root = REPO_ROOT;
+const flag = numberFlag;
+const quick = process.argv.includes('--quick');
 const EVENTS = flag('events', quick ? 200_000 : 1_000_000);
 const SNAPSHOT_EVERY = flag('snapshot-every', 100_000);
 const ROUNDS = flag('rounds', quick ? 1 : 3);
@@ -248,17 +244,7 @@ function report(timings: Record<string, number[]>, worst: number): void {
     `Target: \`state --at\` on 1,000,000 archived events in <= 5 s. Worst case here (seq ${worst.toLocaleString('en-US')}, ` +
       `${(SNAPSHOT_EVERY - 1).toLocaleString('en-US')} events after the last snapshot): ${s(`lorekeeper state --at ${worst} (whole world)`).toFixed(2)} s.`,
   ];
-  const out = join(root, 'bench', 'results');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'replay.md'), `${lines.join('\n')}\n`);
-  writeFileSync(
-    join(out, 'replay.json'),
-    `${JSON.stringify({ EVENTS, SNAPSHOT_EVERY, ROUNDS, timings }, null, 2)}\n`,
-  );
-  process.stdout.write(`${lines.join('\n')}\n`);
+  writeResults('replay', lines, { EVENTS, SNAPSHOT_EVERY, ROUNDS, timings });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -8,9 +8,7 @@
  *   npm run bench:worker [-- --quick] [-- --events 50000 --rounds 3]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import { loadConfig } from '@lorekeeper/config';
@@ -35,16 +33,12 @@ import {
   registerSession,
 } from '@lorekeeper/redis-store';
 import { spawnService, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@lorekeeper/testing';
+import { numberFlag, runBench, writeResults } from './results';
 import { median } from './stats';
 import { writeThrough } from './write-through';
 
-const root = join(__dirname, '..', '..');
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const quick = args.includes('--quick');
+const flag = numberFlag;
+const quick = process.argv.includes('--quick');
 const EVENTS = flag('events', quick ? 20_000 : 50_000);
 const NAIVE_EVENTS = flag('naive-events', quick ? 2_000 : 5_000);
 const ROUNDS = flag('rounds', quick ? 1 : 3);
@@ -224,17 +218,7 @@ async function main(): Promise<void> {
     '',
     'The worker also archives each persistent event (1 row per event, in UNNEST batches).',
   ];
-  const out = join(root, 'bench', 'results');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'worker.md'), `${lines.join('\n')}\n`);
-  writeFileSync(
-    join(out, 'worker.json'),
-    `${JSON.stringify({ EVENTS, NAIVE_EVENTS, ROUNDS, results }, null, 2)}\n`,
-  );
-  process.stdout.write(`${lines.join('\n')}\n`);
+  writeResults('worker', lines, { EVENTS, NAIVE_EVENTS, ROUNDS, results });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);
