@@ -17,6 +17,9 @@ if (built.length === 0 || !existsSync(path.join(root, 'apps/cli/dist/main.js')))
   console.error('start: the services are not built yet. Run `npm run build` first.');
   process.exit(1);
 }
+// libs/config/src/process-env.ts: why the services run with a fixed malloc mmap threshold.
+const { withMallocTunables } = require(path.join(root, 'libs/config/dist'));
+
 for (const s of services)
   if (!built.includes(s)) console.error(`start: ${s.name} is not built; starting without it`);
 
@@ -26,7 +29,7 @@ const migrate = spawnSync(process.execPath, [path.join(root, 'apps/cli/bin/lorek
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const children = built.map(({ name, main }) => {
-  const child = spawn(process.execPath, [main], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [main], { stdio: 'inherit', env: withMallocTunables(process.env) });
   child.on('exit', (code, signal) => {
     console.error(`start: ${name} exited (${signal ?? code})`);
     shutdown('SIGTERM', code ?? 1);

@@ -7,3 +7,4 @@ export {
   redact,
   type ServiceName,
 } from './services';
+export { MALLOC_TUNABLES, withMallocTunables } from './process-env';

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Msg, NatsConnection } from 'nats';
+import { withMallocTunables } from '@lorekeeper/config';
 import { uniqueCampaignId } from './campaigns';
 
 /** A reply as a game server sees it: the JSON body and the service-error headers. */
@@ -55,7 +56,13 @@ const REPO_ROOT = join(__dirname, '..', '..', '..');
 /** Run a built service (`npm run build` first) with the given environment; resolves once it is ready. */
 export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', name, 'dist', 'main.js')], {
-    env: { ...process.env, LOG_LEVEL: 'info', SESSION_HTTP_PORT: '0', WORKER_HTTP_PORT: '0', ...env },
+    env: withMallocTunables({
+      ...process.env,
+      LOG_LEVEL: 'info',
+      SESSION_HTTP_PORT: '0',
+      WORKER_HTTP_PORT: '0',
+      ...env,
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

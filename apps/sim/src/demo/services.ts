@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '@lorekeeper/config';
-import { ServiceUnreachableError, isUnavailable } from '@lorekeeper/config';
+import { ServiceUnreachableError, isUnavailable, withMallocTunables } from '@lorekeeper/config';
 import type { Database } from '@lorekeeper/pg-store';
 import { connectDatabase, ensureDatabaseExists, migrateToLatest } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
@@ -167,7 +167,7 @@ function startService(
   const logFile = path.join(options.logDir, `${name}.log`);
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, ...options.env },
+    env: withMallocTunables({ ...process.env, ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log, { end: false });
