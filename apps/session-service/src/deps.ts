@@ -7,6 +7,7 @@ import type { Database } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import type { DurabilityWaiter } from './durability';
 import type { CampaignGate } from './campaign-gate';
+import type { LoadedRegions } from './loaded-regions';
 import type { SeqFloors } from './seq-floors';
 import type { SessionMetrics } from './ops/metrics';
 
@@ -25,6 +26,8 @@ export interface SessionDeps {
   readonly appendGate: CampaignGate;
   /** Per campaign, the seq below which Redis must not be (see SeqFloors). */
   readonly seqFloors: SeqFloors;
+  /** Per campaign session, the regions whose contents this process made live (moves skip them). */
+  readonly loadedRegions: LoadedRegions;
   readonly now: () => Date;
 }
 

@@ -1,3 +1,4 @@
+import type { Entity, RegionState } from '@lorekeeper/domain';
 import { selectLiveSet } from '@lorekeeper/domain';
 import { campaignKeys } from '@lorekeeper/redis-store';
 import { entitiesById, generateWorld } from '@lorekeeper/testing';
@@ -55,5 +56,54 @@ describe('selective loading', () => {
     await h.request(campaignId, 'session.start', { playerIds: more });
     const grown = selectLiveSet(entitiesById(world), [...players, ...more]);
     expect(new Set(await h.redis.hkeys(campaignKeys(campaignId).entities))).toEqual(grown);
+  });
+
+  it('makes the neighbourhood live as a player walks away from it, region by region', async () => {
+    const world = generateWorld({
+      campaignId: 'walk',
+      regions: 40,
+      players: 20,
+      npcs: 400,
+      items: 600,
+      quests: 200,
+      worldEvents: 40,
+      seed: 7,
+    });
+    const campaignId = `walking-${Date.now()}`;
+    await createCampaign(h.service.deps, campaignId, { ...world, campaignId });
+    const byId = entitiesById(world);
+    const neighbours = (id: string) => (byId.get(id)?.state as RegionState).neighbors;
+    const player = 'player:p0';
+    const start = (byId.get(player)?.state as { regionId: string }).regionId;
+    const startNear = new Set([start, ...neighbours(start)]);
+    // Two steps out: to a neighbour, then to one of its neighbours outside where the walk started.
+    const first = neighbours(start).find((b) => neighbours(b).some((c) => !startNear.has(c)));
+    if (first === undefined) throw new Error('the generated map has no region two steps out');
+    const second = neighbours(first).find((c) => !startNear.has(c)) as string;
+
+    const session = await h.request(campaignId, 'session.start', { playerIds: [player] });
+    const sessionId = session.body.sessionId as string;
+    const liveKeys = async () => new Set(await h.redis.hkeys(campaignKeys(campaignId).entities));
+    const standingIn = (regionId: string) => {
+      const moved = new Map(byId);
+      const p0 = byId.get(player) as Entity;
+      moved.set(player, { ...p0, state: { ...(p0.state as object), regionId } });
+      return selectLiveSet(moved, [player]);
+    };
+    const expected = standingIn(start);
+    expect(await liveKeys()).toEqual(expected);
+
+    for (const regionId of [first, second, start]) {
+      const moved = await h.request(campaignId, 'append', {
+        sessionId,
+        events: [{ type: 'player.moved', entityId: player, data: { regionId } }],
+      });
+      expect(moved.body.error).toBeUndefined();
+      // Nothing is unloaded during a session: the live set is the union along the walk.
+      for (const id of standingIn(regionId)) expected.add(id);
+      expect(await liveKeys()).toEqual(expected);
+    }
+    // The walk reached entities the session start did not load.
+    expect(expected.size).toBeGreaterThan(standingIn(start).size);
   });
 });

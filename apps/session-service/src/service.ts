@@ -11,6 +11,7 @@ import type { SessionDeps } from './deps';
 import type { DurabilityWaiter } from './durability';
 import { CheckpointPollingWaiter } from './durability';
 import { CampaignGate } from './campaign-gate';
+import { LoadedRegions } from './loaded-regions';
 import { SeqFloors } from './seq-floors';
 import { createSessionMetrics } from './ops/metrics';
 import { SessionModule } from './session.module';
@@ -48,6 +49,7 @@ export async function startSessionService(
     logger,
     appendGate: new CampaignGate(config.sessionService.appendConcurrency),
     seqFloors: new SeqFloors(),
+    loadedRegions: new LoadedRegions(),
     now: () => new Date(),
   };
   let app: INestMicroservice | undefined;

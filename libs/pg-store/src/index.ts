@@ -37,6 +37,7 @@ export { upsertEntities } from './entities/upsert-entities';
 export { deleteEntities } from './entities/delete-entities';
 export { findEntities, findEntity } from './entities/find-entities';
 export { loadLiveSet, type LiveSet } from './entities/load-live-set';
+export { loadRegionContents } from './entities/load-region-contents';
 export { streamEntities } from './entities/stream-entities';
 export { countEntities } from './entities/count-entities';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventMeta } from '@lorekeeper/domain';
-import { LorekeeperError, parseEvent } from '@lorekeeper/domain';
-import { loadLiveSet } from '@lorekeeper/pg-store';
+import { LorekeeperError, neighbourhood, parseEvent } from '@lorekeeper/domain';
+import { loadRegionContents } from '@lorekeeper/pg-store';
 import type { AppendReply, AppendRequest, EventsNotification } from '@lorekeeper/protocol';
 import { eventsSubject } from '@lorekeeper/protocol';
 import {
@@ -62,7 +62,7 @@ export async function appendEvents(
 
   if (committed.batch) {
     publish(deps, campaignId, committed.firstSeq, committed.batch);
-    await makeNeighbourhoodsLive(deps, campaignId, request.sessionId, events);
+    await makeNeighbourhoodsLive(deps, campaignId, request.sessionId, committed.batch);
     deps.metrics.eventsAppended.inc(committed.batch.events.length);
   }
   const durable =
@@ -234,20 +234,30 @@ function publish(deps: SessionDeps, campaignId: string, firstSeq: number, batch:
   }
 }
 
-/** `player.moved` makes the new neighbourhood live (PROTOCOL.md, "Selective loading"). */
+/**
+ * `player.moved` makes the new neighbourhood live (PROTOCOL.md, "Selective loading"): the contents of
+ * the region moved to and of its neighbours. Regions are always live and the batch read the target
+ * region, so the neighbourhood is known without Postgres; only regions this process has not loaded
+ * for the session yet are read from Postgres and written to Redis (usually none: a player walks
+ * where the session already is).
+ */
 async function makeNeighbourhoodsLive(
   deps: SessionDeps,
   campaignId: string,
   sessionId: string,
-  events: readonly DomainEvent[],
+  batch: PreparedBatch,
 ): Promise<void> {
-  // The last move of each player wins; Postgres does not know about it yet.
-  const regions = new Map<string, string>();
-  for (const event of events) {
-    if (event.type === 'player.moved')
-      regions.set(event.entityId, (event.data as { regionId: string }).regionId);
+  const regionIds: string[] = [];
+  for (const event of batch.events) {
+    if (event.type === 'player.moved') regionIds.push((event.data as { regionId: string }).regionId);
   }
-  if (regions.size === 0) return;
-  const liveSet = await loadLiveSet(deps.db, campaignId, [...regions.keys()], deps.registry, regions);
-  await loadLiveEntities(deps.redis, campaignId, sessionId, liveSet.entities);
+  if (regionIds.length === 0) return;
+  const written = new Map(batch.writes.map((write) => [write.entityId, write.entity ?? undefined]));
+  const near = neighbourhood(regionIds, (id) => written.get(id));
+  const missing = deps.loadedRegions.missing(campaignId, sessionId, near);
+  if (missing.length === 0) return;
+  const entities = await loadRegionContents(deps.db, campaignId, missing, deps.registry);
+  if ((await loadLiveEntities(deps.redis, campaignId, sessionId, entities)) >= 0) {
+    deps.loadedRegions.add(campaignId, sessionId, missing);
+  }
 }

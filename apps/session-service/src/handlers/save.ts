@@ -62,6 +62,7 @@ export async function endSession(
     throw error;
   }
   await deleteCampaignKeys(deps.redis, campaignId);
+  deps.loadedRegions.forget(campaignId);
   deps.logger.info({ head }, 'session ended: final state is durable, Redis keys deleted');
   return { seq: head };
 }

@@ -37,6 +37,7 @@ export async function startSession(
       `the session of campaign ${campaignId} ended while starting`,
     );
   }
+  deps.loadedRegions.add(campaignId, session.sessionId, liveSet.regions);
   await markCampaignActive(deps.redis, campaignId);
   deps.logger.info(
     { sessionId: session.sessionId, players: request.playerIds.length, newlyLive: loaded },
