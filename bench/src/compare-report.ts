@@ -1,85 +1,34 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BlockResult, Plan, Scenario } from './compare-run';
-import type { Contender } from './contenders';
-import type { StepResult } from './open-loop';
-import { median } from './stats';
-import type { Panel } from './svg-chart';
-import { svgChart } from './svg-chart';
+import type { BlockSample, CompareData, ContenderRow } from './compare-data';
+import { medianOf, per1000, rowFor, rowsOf } from './compare-data';
+import { rampChart } from './ramp-chart';
+import { compareTargets } from './report/compare-targets';
+import { targetsTable } from './report/targets';
+import { writeResults } from './results';
 
-export interface CompareRun {
-  readonly quick: boolean;
-  readonly rounds: number;
-  readonly plan: Plan;
-  readonly contenders: readonly Contender[];
-  readonly scenarios: readonly Scenario[];
-  readonly results: readonly BlockResult[];
-}
-
-/** Why one contender of the issue is not in the run; written into the report as it is. */
-export const EMMETT_NOT_MEASURED =
-  'Emmett is not in this run: `@event-driven-io/emmett@0.42.0` declares the peer dependency `commander@^12.1.0` and the workspace pins `commander@14.0.3` (the CLI uses it), so installing it at the root fails with ERESOLVE. It is measured apart by `npm run bench:emmett` (bench/results/emmett.md), which installs Emmett in bench/emmett on its own and runs Lorekeeper, Emmett (log only and with an inline projection) and write-through closed-loop, 8 clients one event at a time.';
-
-interface Row {
-  readonly contender: Contender;
-  readonly blocks: readonly BlockResult[];
-  readonly saturation: number;
-}
-
-export function writeReport(dir: string, run: CompareRun): void {
-  mkdirSync(dir, { recursive: true });
+/** compare.md, compare.json and compare.svg, all from the data of one run. */
+export function writeCompareReport(dir: string, data: CompareData): void {
   const markdown = [
-    ...header(run),
-    ...run.scenarios.flatMap((scenario) => scenarioSection(run, scenario)),
-    ...targetsSection(run),
-    ...acknowledgementSection(run),
+    ...header(data),
+    ...data.scenarios.flatMap((scenario) => scenarioSection(data, scenario.name, '##')),
+    "## The issue's targets",
+    '',
+    ...targetsTable(compareTargets(data)),
+    '',
+    ...acknowledgementSection(data),
     ...notes(),
   ];
-  writeFileSync(join(dir, 'compare.md'), `${markdown.join('\n')}\n`);
-  const samples = run.results.map((r) => ({
-    ...r,
-    probe: sample(r.probe),
-    ramp: r.ramp.map(sample),
-    at50: sample(r.at50),
-    at90: sample(r.at90),
-  }));
-  const meta = {
-    date: new Date().toISOString(),
-    cores: cpus().length,
-    node: process.version,
-    quick: run.quick,
-  };
-  writeFileSync(
-    join(dir, 'compare.json'),
-    `${JSON.stringify({ meta, rounds: run.rounds, plan: run.plan, samples }, null, 2)}\n`,
-  );
-  writeFileSync(join(dir, 'compare.svg'), `${chart(run)}\n`);
-  process.stdout.write(`${markdown.join('\n')}\n`);
+  writeResults('compare', markdown, data);
+  writeFileSync(join(dir, 'compare.svg'), `${rampChart(data)}\n`);
 }
 
-/** A step as stored: everything but the ids of refused entities. */
-function sample(step: StepResult) {
-  const { refusedEntities: _ids, ...rest } = step;
-  return rest;
-}
-
-function rowsOf(run: CompareRun, scenario: Scenario): Row[] {
-  return run.contenders.map((contender) => {
-    const blocks = run.results.filter((r) => r.contender === contender.name && r.scenario === scenario.name);
-    return { contender, blocks, saturation: median(blocks.map((b) => b.saturation)) };
-  });
-}
-
-const find = (rows: readonly Row[], prefix: string, batch: number) =>
-  rows.find((r) => r.contender.name.startsWith(prefix) && r.contender.batch === batch);
-
-function header(run: CompareRun): string[] {
-  const p = run.plan;
+function header(data: CompareData): string[] {
+  const p = data.plan;
   return [
     '# Lorekeeper against the alternatives',
     '',
-    `${run.quick ? 'Quick run (`--quick`): ' : ''}${run.rounds} rounds; in each round every contender runs in turn on each ` +
+    `${data.meta.quick ? 'Quick run (`--quick`): ' : ''}${data.rounds} round(s); in each round every contender runs in turn on each ` +
       `scenario (interleaved). Per contender: a ${p.probeSeconds} s closed-loop probe (${p.probeInFlight} requests in ` +
       `flight), then an open-loop ramp at ${p.rampFractions.map((f) => `${f}×`).join(', ')} the probe's rate, ` +
       `${p.stepSeconds} s a step, then ${p.stepSeconds} s at 50% and at 90% of the saturation found. Open loop: request ` +
@@ -87,35 +36,36 @@ function header(run: CompareRun): string[] {
       `stalled sender cannot hide queueing (coordinated omission). Saturation is the most events/s carried on any ramp ` +
       `step; numbers are medians over rounds, ratios are ratios of medians.`,
     '',
-    `Everything shares one machine (${cpus().length} cores, Node ${process.version}): the bench client, the session ` +
+    `Everything shares one machine (${data.meta.cores} cores, Node ${data.meta.node}): the bench client, the session ` +
       'service, the worker, the echo service, NATS, Redis and PostgreSQL. The persistence worker runs throughout, so ' +
-      'Lorekeeper is measured as the whole system.',
+      'Lorekeeper is measured as the whole system. Emmett runs inside the bench client (a library, as an application ' +
+      'would embed it), on a database of its own.',
     '',
-    `**Not measured:** ${EMMETT_NOT_MEASURED}`,
-    '',
+    ...data.skipped.flatMap((s) => [`**Not measured: ${s.name}**, because ${s.reason}`, '']),
   ];
 }
 
-function scenarioSection(run: CompareRun, scenario: Scenario): string[] {
-  const rows = rowsOf(run, scenario);
-  const echo = find(rows, 'bare NestJS', 1)?.saturation;
-  const ceilingFor = (batch: number) => find(rows, 'raw Redis', batch)?.saturation;
-  const ratio = (value: number, base: number | undefined) => (base ? `${(value / base).toFixed(2)}×` : '–');
-  const latency = (blocks: readonly BlockResult[], at: 'at50' | 'at90') =>
+/** One scenario's tables: throughput and latency, then cost. `heading` is '##' or '###'. */
+export function scenarioSection(data: CompareData, scenario: string, heading: string): string[] {
+  const rows = rowsOf(data, scenario).filter((r) => r.blocks.length > 0);
+  const ratio = (value: number, base: ContenderRow | undefined) =>
+    base ? `${(value / base.saturation).toFixed(2)}×` : '–';
+  const latency = (row: ContenderRow, at: 'at50' | 'at90') =>
     (['p50', 'p99', 'p999'] as const)
-      .map((q) => median(blocks.map((b) => b[at].latencyMs[q])).toFixed(2))
+      .map((q) => medianOf(row, (b) => b[at].latencyMs[q]).toFixed(2))
       .join(' / ');
   const labels = [...new Set(rows.flatMap((r) => r.blocks.flatMap((b) => Object.keys(b.cpuSeconds))))];
   return [
-    `## ${scenario.name}`,
+    `${heading} ${scenario}`,
     '',
-    '| contender | sustained events/s at saturation (median; rounds) | × ceiling (same batch) | × echo | latency at 50%: p50 / p99 / p99.9 ms | at 90%: p50 / p99 / p99.9 ms | refused or failed requests |',
-    '| --- | ---: | ---: | ---: | --- | --- | --- |',
+    '| contender | sustained events/s at saturation (median; rounds) | × ceiling (same batch) | × echo | × write-through | latency at 50%: p50 / p99 / p99.9 ms | at 90%: p50 / p99 / p99.9 ms | refused or failed requests |',
+    '| --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
     ...rows.map((r) => {
       const rounds = r.blocks.map((b) => `${Math.round(b.saturation)}${b.saturated ? '' : '+'}`).join(', ');
       return (
-        `| ${r.contender.name} | **${Math.round(r.saturation)}** (${rounds}) | ${ratio(r.saturation, ceilingFor(r.contender.batch))} | ` +
-        `${ratio(r.saturation, echo)} | ${latency(r.blocks, 'at50')} | ${latency(r.blocks, 'at90')} | ${refusedSummary(r.blocks)} |`
+        `| ${r.contender.name} | **${Math.round(r.saturation)}** (${rounds}) | ${ratio(r.saturation, rowFor(rows, `ceiling-${r.contender.batch}`))} | ` +
+        `${ratio(r.saturation, rowFor(rows, 'echo'))} | ${ratio(r.saturation, rowFor(rows, 'write-through'))} | ` +
+        `${latency(r, 'at50')} | ${latency(r, 'at90')} | ${refusedSummary(r.blocks)} |`
       );
     }),
     '',
@@ -123,32 +73,45 @@ function scenarioSection(run: CompareRun, scenario: Scenario): string[] {
     '',
     ...majorEvents(rows),
     `Cost at 90% of saturation, counted until the step's events were durable (for Lorekeeper: until the worker's ` +
-      'checkpoint reached the last event; "durable after" is how long that took once the load stopped). CPU seconds per 1,000 events applied, per process; Postgres rows ' +
-      "written per 1,000 events (counted from the rows: for Lorekeeper the worker's sync_log figures, its log row and checkpoint update per flush, and snapshots; for write-through 2 per event).",
+      'checkpoint reached the last event; "durable after" is how long that took once the load stopped, with a flush ' +
+      'asked for). CPU seconds per 1,000 events applied, per process (Emmett and write-through run inside the bench ' +
+      "client, so their CPU is its column and Postgres's). Postgres rows written per 1,000 events, counted from the " +
+      "rows: for Lorekeeper the worker's sync_log figures, its log row and checkpoint update per flush, and snapshots; " +
+      "for write-through 2 per event; for Emmett its message and stream rows, and the projection's row. Redis memory " +
+      "once the step was durable, with MEMORY USAGE of the contender's own keys: the entity hashes per live entity, " +
+      'and every key of the campaign in total (the stream not yet trimmed, idempotency keys, transient entities).',
     '',
-    `| contender | durable after (ms) | PG rows / 1,000 events | ${labels.join(' | ')} | total CPU s / 1,000 events |`,
-    `| --- | ---: | ---: | ${labels.map(() => '---:').join(' | ')} | ---: |`,
+    `| contender | durable after (ms) | PG rows / 1,000 events | Redis B / live entity (entities) | Redis total KiB | ${labels.join(' | ')} | total CPU s / 1,000 events |`,
+    `| --- | ---: | ---: | ---: | ---: | ${labels.map(() => '---:').join(' | ')} | ---: |`,
     ...rows.map((r) => {
-      const per = (b: BlockResult, value: number) => (value / Math.max(1, b.at90.applied)) * 1_000;
-      const rowsPer = median(r.blocks.map((b) => per(b, b.rowsWritten)));
-      const cpu = labels.map((label) => median(r.blocks.map((b) => per(b, b.cpuSeconds[label] ?? 0))));
-      const total = median(
-        r.blocks.map((b) =>
-          per(
-            b,
-            Object.values(b.cpuSeconds).reduce((s, v) => s + v, 0),
-          ),
+      const cpu = labels.map((label) => medianOf(r, (b) => per1000(b, b.cpuSeconds[label] ?? 0)));
+      const total = medianOf(r, (b) =>
+        per1000(
+          b,
+          Object.values(b.cpuSeconds).reduce((s, v) => s + v, 0),
         ),
       );
-      const settle = median(r.blocks.map((b) => b.settleMs));
-      return `| ${r.contender.name} | ${settle.toFixed(0)} | ${rowsPer.toFixed(0)} | ${cpu.map((c) => c.toFixed(3)).join(' | ')} | ${total.toFixed(3)} |`;
+      return (
+        `| ${r.contender.name} | ${medianOf(r, (b) => b.settleMs).toFixed(0)} | ${medianOf(r, (b) => per1000(b, b.rowsWritten)).toFixed(0)} | ` +
+        `${redisCells(r)} | ${cpu.map((c) => c.toFixed(3)).join(' | ')} | ${total.toFixed(3)} |`
+      );
     }),
     '',
   ];
 }
 
+function redisCells(row: ContenderRow): string {
+  const measured = row.blocks.filter((b) => b.redis);
+  if (measured.length === 0) return 'no Redis | no Redis';
+  const of = { ...row, blocks: measured };
+  const perEntity = medianOf(of, (b) => b.redis!.entityBytes / Math.max(1, b.redis!.liveEntities));
+  const entities = medianOf(of, (b) => b.redis!.liveEntities);
+  const total = medianOf(of, (b) => b.redis!.totalBytes) / 1_024;
+  return `${perEntity.toFixed(0)} (${Math.round(entities)}) | ${total.toFixed(0)}`;
+}
+
 /** Requests holding a major event, at 50% of saturation: Lorekeeper answers them once they are durable. */
-function majorEvents(rows: readonly Row[]): string[] {
+function majorEvents(rows: readonly ContenderRow[]): string[] {
   const counts = rows.map((r) => r.blocks.reduce((n, b) => n + b.at50.majorLatencyMs.count, 0));
   if (counts.every((n) => n === 0)) return [];
   return [
@@ -158,14 +121,14 @@ function majorEvents(rows: readonly Row[]): string[] {
     '| --- | ---: | --- |',
     ...rows.map((r, i) => {
       const blocks = r.blocks.filter((b) => b.at50.majorLatencyMs.count > 0);
-      const q = (k: 'p50' | 'p99') => median(blocks.map((b) => b.at50.majorLatencyMs[k])).toFixed(2);
+      const q = (k: 'p50' | 'p99') => medianOf({ ...r, blocks }, (b) => b.at50.majorLatencyMs[k]).toFixed(2);
       return `| ${r.contender.name} | ${counts[i]} | ${blocks.length > 0 ? `${q('p50')} / ${q('p99')}` : '–'} |`;
     }),
     '',
   ];
 }
 
-function refusedSummary(blocks: readonly BlockResult[]): string {
+function refusedSummary(blocks: readonly BlockSample[]): string {
   const counts: Record<string, number> = {};
   let requests = 0;
   for (const step of blocks.flatMap((b) => [b.probe, ...b.ramp, b.at50, b.at90])) {
@@ -174,110 +137,18 @@ function refusedSummary(blocks: readonly BlockResult[]): string {
     if (step.failed > 0) counts['failed'] = (counts['failed'] ?? 0) + step.failed;
   }
   const parts = Object.entries(counts).map(([code, n]) => `${code} ${n}`);
-  return parts.length === 0 ? `none of ${requests}` : `${parts.join(', ')} of ${requests}`;
+  const retries = blocks.reduce((n, b) => n + (b.retries ?? 0), 0);
+  const retried = retries > 0 ? `; ${retries} version-conflict retries` : '';
+  return `${parts.length === 0 ? 'none' : parts.join(', ')} of ${requests}${retried}`;
 }
 
-interface Target {
-  readonly name: string;
-  readonly measured: number | undefined;
-  readonly target: number;
-  readonly higherIsBetter: boolean;
-  readonly unit: string;
-  readonly detail: string;
-}
-
-function targetsSection(run: CompareRun): string[] {
-  const targets = run.scenarios.flatMap((scenario) => targetsFor(rowsOf(run, scenario), scenario.name));
-  return [
-    "## The issue's targets",
-    '',
-    '| target | scenario | measured | verdict |',
-    '| --- | --- | --- | --- |',
-    ...targets.map(
-      (t) =>
-        `| ${t.name} | ${t.detail} | ${t.measured === undefined ? '–' : `${format(t.measured)}${t.unit}`} | ${verdict(t)} |`,
-    ),
-    '| against Emmett with a projection keeping state current: >= 10× sustained events/s | both | – | ' +
-      'NOT IN THIS RUN: see bench/results/emmett.md (`npm run bench:emmett`) |',
-    '',
-  ];
-}
-
-function targetsFor(rows: readonly Row[], scenario: string): Target[] {
-  const lk1 = find(rows, 'Lorekeeper', 1);
-  const lk20 = find(rows, 'Lorekeeper', 20);
-  const echo = find(rows, 'bare NestJS', 1);
-  const ceiling20 = find(rows, 'raw Redis', 20);
-  const naive = find(rows, 'write-through', 1);
-  const div = (a: Row | undefined, b: Row | undefined) => (a && b ? a.saturation / b.saturation : undefined);
-  const at50 = (row: Row | undefined, q: 'p99' | 'p999') =>
-    row ? median(row.blocks.map((b) => b.at50.latencyMs[q])) : undefined;
-  const t = (
-    name: string,
-    measured: number | undefined,
-    target: number,
-    higherIsBetter: boolean,
-    unit: string,
-  ): Target => ({
-    name,
-    measured,
-    target,
-    higherIsBetter,
-    unit,
-    detail: scenario,
-  });
-  return [
-    t(
-      'append 1 event/request through NATS >= 70% of the bare NestJS echo',
-      div(lk1, echo),
-      0.7,
-      true,
-      '× echo',
-    ),
-    t('… and about 15,000 events/s', lk1?.saturation, 15_000, true, ' events/s'),
-    t(
-      'append 20 events/request >= 50% of the raw Redis Function ceiling',
-      div(lk20, ceiling20),
-      0.5,
-      true,
-      '× ceiling',
-    ),
-    t('append latency at 50% of saturation, 1 event/request: p99 <= 5 ms', at50(lk1, 'p99'), 5, false, ' ms'),
-    t('… p99.9 <= 20 ms', at50(lk1, 'p999'), 20, false, ' ms'),
-    t(
-      'append latency at 50% of saturation, 20 events/request: p99 <= 5 ms',
-      at50(lk20, 'p99'),
-      5,
-      false,
-      ' ms',
-    ),
-    t('… p99.9 <= 20 ms', at50(lk20, 'p999'), 20, false, ' ms'),
-    t('against write-through: >= 10× sustained events/s (1 event/request)', div(lk1, naive), 10, true, '×'),
-    t('… (20 events/request)', div(lk20, naive), 10, true, '×'),
-  ];
-}
-
-function verdict(t: Target): string {
-  if (t.measured === undefined) return 'NOT MEASURED';
-  const met = t.higherIsBetter ? t.measured >= t.target : t.measured <= t.target;
-  const factor = t.higherIsBetter ? t.measured / t.target : t.target / t.measured;
-  return met
-    ? `MET (${format(factor)}× the bar)`
-    : `**MISSED**: ${format(t.measured)} against ${format(t.target)} (${(factor * 100).toFixed(0)}% of the bar)`;
-}
-
-function format(n: number): string {
-  if (Math.abs(n) >= 100) return Math.round(n).toString();
-  return n.toPrecision(3);
-}
-
-function acknowledgementSection(run: CompareRun): string[] {
+export function acknowledgementSection(data: CompareData): string[] {
   return [
     '## What an acknowledgement means',
     '',
     '| contender | the reply means |',
     '| --- | --- |',
-    ...run.contenders.map((c) => `| ${c.name} | ${c.acknowledgement} |`),
+    ...data.contenders.map((c) => `| ${c.name} | ${c.acknowledgement} |`),
     '',
   ];
 }
@@ -301,47 +172,16 @@ function notes(): string[] {
       'in the new region) sent in requests that are in flight together: the session service runs up to 16 ' +
       'appends of a campaign at once, so a later turn can be validated before the earlier one commits. ' +
       'Write-through, one event per transaction on 8 connections, meets this less often.',
+    "- Emmett (bench/emmett, installed apart: its peer dependency on commander 12 conflicts with the workspace's " +
+      'commander 14) appends one event per `appendToStream`, a stream per entity, on 8 pooled connections like ' +
+      'write-through; the version conflicts it throws under concurrency are retried (up to 50 times) and counted. ' +
+      'It validates nothing, so it refuses nothing. Its projection writes the state the generator folded with ' +
+      "Lorekeeper's `evolve` (carried in the event's metadata), one upsert per event: the cheapest projection it allows.",
     '- Latencies of requests never sent because the sender was blocked at saturation enter the summaries as a ' +
       "lower bound (their wait until the step ended); only the ramp's overloaded steps have them.",
-    '- `npm run bench:compare -- --profile --only lorekeeper-1` profiles the session service (`node --cpu-prof`) ' +
-      'and writes compare-profile.md instead of these files.',
+    '- `npm run bench:compare -- --profile --only lorekeeper-1 --scenarios game-mix` profiles the session service ' +
+      '(`node --cpu-prof`) and writes compare-profile.md and .json instead of these files; `npm run bench -- --profile` ' +
+      'does the same and puts the summary into report.md.',
     '',
   ];
-}
-
-function chart(run: CompareRun): string {
-  const panels: Panel[] = run.scenarios.flatMap((scenario) => {
-    const rows = rowsOf(run, scenario).filter((r) => r.blocks.length > 0);
-    const steps = (r: Row) =>
-      r.blocks[0]!.ramp.map((_, i) => {
-        const at = r.blocks.map((b) => b.ramp[i]!);
-        return {
-          offered: median(at.map((s) => s.offered)),
-          achieved: median(at.map((s) => s.achieved)),
-          p99: median(at.map((s) => s.latencyMs.p99)),
-        };
-      });
-    return [
-      {
-        title: `${scenario.name}: carried vs offered`,
-        xLabel: 'offered events/s',
-        yLabel: 'carried events/s',
-        diagonal: true,
-        series: rows.map((r) => ({
-          name: r.contender.name,
-          points: steps(r).map((s) => [s.offered, s.achieved] as const),
-        })),
-      },
-      {
-        title: `${scenario.name}: p99 latency vs offered`,
-        xLabel: 'offered events/s',
-        yLabel: 'p99 latency (ms, from due time)',
-        series: rows.map((r) => ({
-          name: r.contender.name,
-          points: steps(r).map((s) => [s.offered, s.p99] as const),
-        })),
-      },
-    ];
-  });
-  return svgChart(panels, 2);
 }

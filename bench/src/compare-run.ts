@@ -4,9 +4,12 @@ import type { CpuSource } from './cpu';
 import { cpuBetween, readCpu } from './cpu';
 import type { StepResult } from './open-loop';
 import { runStep } from './open-loop';
+import type { RedisFootprint } from './redis-footprint';
 import type { Workload } from './workload';
 
 export interface Scenario {
+  /** For `--scenarios`: game-mix, hot-entities. */
+  readonly key: string;
   readonly name: string;
   world(campaignId: string): WorldDocument;
   players(world: WorldDocument): string[];
@@ -43,6 +46,10 @@ export interface BlockResult {
   readonly rowsWritten: number;
   /** How long after the 90% step its last event took to become durable (0 for contenders without a worker). */
   readonly settleMs: number;
+  /** What it kept in Redis once the 90% step was durable; absent for contenders that do not use Redis. */
+  readonly redis?: RedisFootprint;
+  /** Appends retried after a version conflict, over the whole block. */
+  readonly retries: number;
 }
 
 /**
@@ -98,6 +105,7 @@ export async function runBlock(
     const settleMs = performance.now() - settling;
     const cpuSeconds = cpuBetween(cpuBefore, readCpu(cpu));
     const rows = (await prepared.rowsWritten()) - rowsBefore;
+    const redis = await prepared.redisFootprint?.();
     return {
       contender: contender.name,
       scenario: scenario.name,
@@ -111,6 +119,8 @@ export async function runBlock(
       cpuSeconds,
       rowsWritten: rows,
       settleMs,
+      ...(redis ? { redis } : {}),
+      retries: prepared.retries?.() ?? 0,
     };
   } finally {
     await prepared.cleanup();

@@ -1,16 +1,17 @@
 /**
  * Lorekeeper beside the alternatives, in one run: the real session service over NATS (with the
- * persistence worker running), the raw Redis Function ceiling, a bare NestJS NATS echo, and
- * write-through to Postgres, on the simulated game's mix and on a hot-entity load. Each contender is
- * probed, ramped through open-loop offered loads to saturation, then held at 50% and 90% of it;
- * contenders run interleaved, several rounds, and the report gives medians and ratios.
+ * persistence worker running), the raw Redis Function ceiling, a bare NestJS NATS echo, write-through
+ * to Postgres and Emmett's PostgreSQL event store (log only and with an inline projection), on the
+ * simulated game's mix and on a hot-entity load. Each contender is probed, ramped through open-loop
+ * offered loads to saturation, then held at 50% and 90% of it; contenders run interleaved, several
+ * rounds, and the report gives medians and ratios.
  *
- *   npm run bench:compare [-- --quick] [-- --rounds 3 --seconds 3 --only echo,lorekeeper-1]
- *   npm run bench:compare -- --profile --only lorekeeper-1   (writes compare-profile.md only)
+ *   npm run bench:compare [-- --quick] [-- --rounds 3 --seconds 3 --only echo,lorekeeper-1 --scenarios game-mix]
+ *   npm run bench:compare -- --profile --only lorekeeper-1 --scenarios game-mix   (compare-profile.md/json only)
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } from '@lorekeeper/pg-store';
@@ -20,17 +21,22 @@ import { generateWorld, spawnService, startPrivateNats, uniqueDatabaseUrl } from
 import { loadCeiling } from './ceiling';
 import type { Child } from './children';
 import { spawnNode } from './children';
-import { profileMarkdown, summariseProfile } from './cpu-profile';
+import type { CompareData, SkippedContender } from './compare-data';
+import { toSample } from './compare-data';
+import { writeCompareReport } from './compare-report';
 import type { BlockResult, Plan, Scenario } from './compare-run';
 import { runBlock } from './compare-run';
-import { writeReport } from './compare-report';
+import { writeCompareProfile } from './compare-profile';
 import type { Contender, Stores } from './contenders';
-import { ceiling, echo, lorekeeper, naiveWriteThrough } from './contenders';
+import { EMMETT_NAMES, ceiling, echo, emmettAppend, lorekeeper, naiveWriteThrough } from './contenders';
 import type { CpuSource } from './cpu';
 import { ECHO_READY_LINE } from './echo-wire';
+import type { EmmettLoad } from './emmett';
+import { loadEmmett } from './emmett';
+import { REPO_ROOT, runBench } from './results';
 import { gameMix, hotEntities } from './workload';
 
-const root = join(__dirname, '..', '..');
+const root = REPO_ROOT;
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
   const at = args.indexOf(`--${name}`);
@@ -40,8 +46,10 @@ const quick = args.includes('--quick');
 const rounds = Number(option('rounds') ?? (quick ? 2 : 3));
 const stepSeconds = Number(option('seconds') ?? (quick ? 1 : 3));
 const only = option('only')?.split(',');
+const onlyScenarios = option('scenarios')?.split(',');
 const profile = args.includes('--profile');
 const resultsDir = join(root, 'bench', 'results');
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const plan: Plan = {
   probeSeconds: stepSeconds,
@@ -51,8 +59,9 @@ const plan: Plan = {
   maxOutstanding: 2_048,
 };
 
-const scenarios: Scenario[] = [
+const SCENARIOS: Scenario[] = [
   {
+    key: 'game-mix',
     name: 'game mix',
     world: (campaignId) =>
       generateWorld({ campaignId, regions: 50, players: 200, npcs: 300, items: 600, quests: 300, seed: 11 }),
@@ -60,6 +69,7 @@ const scenarios: Scenario[] = [
     workload: (world, players) => gameMix(world.entities, players, 23),
   },
   {
+    key: 'hot-entities',
     name: 'hot entities (10 players)',
     world: (campaignId) =>
       generateWorld({ campaignId, regions: 5, players: 10, npcs: 0, items: 0, quests: 0, seed: 11 }),
@@ -68,7 +78,18 @@ const scenarios: Scenario[] = [
   },
 ];
 
+const wanted = (key: string) => !only || only.includes(key);
+
 async function main(): Promise<void> {
+  const scenarios = SCENARIOS.filter((s) => !onlyScenarios || onlyScenarios.includes(s.key));
+  if (scenarios.length === 0)
+    throw new Error(`--scenarios matched nothing; choose from ${SCENARIOS.map((s) => s.key).join(', ')}`);
+  // Before anything is measured: an install must not run between two contenders' steps.
+  const emmettKeys = Object.keys(EMMETT_NAMES).filter(wanted);
+  const emmett: EmmettLoad | undefined = emmettKeys.length > 0 ? await loadEmmett(log) : undefined;
+  const emmettUrl = emmett?.ok ? uniqueDatabaseUrl('bench_compare_emmett') : undefined;
+  if (emmettUrl) await ensureDatabaseExists(emmettUrl);
+
   const databaseUrl = uniqueDatabaseUrl('bench_compare');
   await ensureDatabaseExists(databaseUrl);
   const db = createDatabase(databaseUrl);
@@ -79,18 +100,13 @@ async function main(): Promise<void> {
   await loadCeiling(redis);
   const natsServer = await startPrivateNats();
   const env = { DATABASE_URL: databaseUrl, NATS_URL: natsServer.url };
-  const profileDir = profile ? mkdtempSync(join(tmpdir(), 'lk-profile-')) : '';
-  // --cpu-prof may not go in NODE_OPTIONS, so a profiled session service is started by hand.
-  const session: Child = profile
-    ? await spawnNode(
-        ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(root, 'apps/session-service/dist/main.js')],
-        { ...env, LOG_LEVEL: 'info', SESSION_HTTP_PORT: '0' },
-        'session service ready',
-      )
-    : await spawnService('session-service', env).then((s) => ({
-        process: s.process,
-        stop: () => s.stop().then(() => undefined),
-      }));
+  const profiled = profile ? await startProfiledSession(env) : undefined;
+  const session: Child =
+    profiled?.session ??
+    (await spawnService('session-service', env).then((s) => ({
+      process: s.process,
+      stop: () => s.stop().then(() => undefined),
+    })));
   const worker = await spawnService('persistence-worker', env);
   // The echo service runs as a child process of its own, so its CPU is counted apart from ours.
   const echoService = await spawnNode(
@@ -102,59 +118,92 @@ async function main(): Promise<void> {
   const stores: Stores = { nats, redis, db, writeThroughDb };
   try {
     const cpu = cpuSources({ session, worker, natsServer, echoService, redisPid: await redisPid() });
-    const contenders = chosen([
-      ['lorekeeper-1', lorekeeper(stores, 1)],
-      ['lorekeeper-20', lorekeeper(stores, 20)],
-      ['echo', echo(stores)],
-      ['ceiling-1', ceiling(stores, 1)],
-      ['ceiling-20', ceiling(stores, 20)],
-      ['write-through', naiveWriteThrough(stores)],
-    ]);
+    const all: Contender[] = [
+      lorekeeper(stores, 1),
+      lorekeeper(stores, 20),
+      echo(stores),
+      ceiling(stores, 1),
+      ceiling(stores, 20),
+      naiveWriteThrough(stores),
+      ...(emmett?.ok && emmettUrl
+        ? [
+            emmettAppend({ emmett: emmett.emmett, url: emmettUrl }, false),
+            emmettAppend({ emmett: emmett.emmett, url: emmettUrl }, true),
+          ]
+        : []),
+    ];
+    const contenders = all.filter((c) => wanted(c.key));
+    if (contenders.length === 0)
+      throw new Error(`--only matched nothing; choose from ${all.map((c) => c.key).join(', ')}`);
+    const skipped: SkippedContender[] =
+      emmett && !emmett.ok
+        ? emmettKeys.map((key) => ({ key, name: EMMETT_NAMES[key]!, reason: emmett.reason }))
+        : [];
+    for (const s of skipped) log(`not measured: ${s.name}, because ${s.reason}`);
     const results: BlockResult[] = [];
     for (let round = 1; round <= rounds; round += 1) {
       for (const scenario of scenarios) {
-        process.stderr.write(`round ${round}/${rounds}, ${scenario.name}\n`);
-        for (const contender of contenders) {
-          const log = (line: string) => process.stderr.write(`${line}\n`);
+        log(`round ${round}/${rounds}, ${scenario.name}`);
+        for (const contender of contenders)
           results.push(await runBlock(contender, scenario, round, plan, cpu, log));
-        }
       }
     }
     // A profiled run keeps its figures out of compare.md: the profiler slows the service it watches.
-    if (!profile) writeReport(resultsDir, { quick, rounds, plan, contenders, scenarios, results });
+    if (!profile)
+      writeCompareReport(resultsDir, compareData(scenarios, contenders, skipped, results, emmett));
   } finally {
     await nats.close().catch(() => undefined);
     await echoService.stop();
     await session.stop();
-    if (profile) writeProfile(profileDir, contenderKeys());
+    if (profiled) writeCompareProfile(profiled.dir, args, only?.join(', ') ?? 'every contender');
     await worker.stop();
     await natsServer.stop();
     redis.disconnect();
     await writeThroughDb.destroy();
     await db.destroy();
     await dropDatabase(databaseUrl);
+    if (emmettUrl) await dropDatabase(emmettUrl);
   }
 }
 
-/** The session service wrote its profile on exit; summarise it beside the results. */
-function writeProfile(dir: string, what: string): void {
-  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`the session service left no .cpuprofile in ${dir}`);
-  const context =
-    `\`npm run bench:compare -- ${args.join(' ')}\` (${what}): \`node --cpu-prof\` on the session service for the ` +
-    `whole run, ramping each contender to saturation and past it. Profile: ${join(dir, file)} (not kept).`;
-  const lines = profileMarkdown(summariseProfile(join(dir, file), 20), context);
-  writeFileSync(join(resultsDir, 'compare-profile.md'), `${lines.join('\n')}\n`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+function compareData(
+  scenarios: readonly Scenario[],
+  contenders: readonly Contender[],
+  skipped: readonly SkippedContender[],
+  results: readonly BlockResult[],
+  emmett: EmmettLoad | undefined,
+): CompareData {
+  return {
+    meta: {
+      date: new Date().toISOString(),
+      cores: cpus().length,
+      node: process.version,
+      quick,
+      ...(emmett?.ok ? { emmett: emmett.emmett.version } : {}),
+    },
+    rounds,
+    plan,
+    scenarios: scenarios.map(({ key, name }) => ({ key, name })),
+    contenders: contenders.map(({ key, name, batch, acknowledgement }) => ({
+      key,
+      name,
+      batch,
+      acknowledgement,
+    })),
+    skipped,
+    samples: results.map(toSample),
+  };
 }
 
-const contenderKeys = () => only?.join(', ') ?? 'every contender';
-
-function chosen(all: [string, Contender][]): Contender[] {
-  const picked = all.filter(([key]) => !only || only.includes(key)).map(([, contender]) => contender);
-  if (picked.length === 0)
-    throw new Error(`--only matched nothing; choose from ${all.map(([k]) => k).join(', ')}`);
-  return picked;
+/** --cpu-prof may not go in NODE_OPTIONS, so a profiled session service is started by hand. */
+async function startProfiledSession(env: Record<string, string>): Promise<{ session: Child; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'lk-profile-'));
+  const session = await spawnNode(
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(root, 'apps/session-service/dist/main.js')],
+    { ...env, LOG_LEVEL: 'info', SESSION_HTTP_PORT: '0' },
+    'session service ready',
+  );
+  return { session, dir };
 }
 
 async function redisPid(): Promise<number> {
@@ -187,7 +236,4 @@ function cpuSources(p: {
   ];
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { LorekeeperClient } from '@lorekeeper/client';
 import type { Entity, WorldDocument } from '@lorekeeper/domain';
-import { isLorekeeperError } from '@lorekeeper/domain';
+import { isLorekeeperError, referenceRegistry } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
 import { insertCampaign, insertEntities, readCheckpoint } from '@lorekeeper/pg-store';
 import { flushRequestSubject } from '@lorekeeper/protocol';
@@ -12,8 +12,11 @@ import { waitUntil } from '@lorekeeper/testing';
 import type { Kysely } from 'kysely';
 import { ceilingAppend, ceilingKeys } from './ceiling';
 import { ECHO_SUBJECT } from './echo-wire';
+import type { Emmett, EmmettEvent } from './emmett';
 import { lorekeeperRowsWritten, writeThroughRowsWritten } from './pg-writes';
 import type { Outcome, Send } from './open-loop';
+import type { RedisFootprint } from './redis-footprint';
+import { campaignFootprint, hashFootprint } from './redis-footprint';
 import type { BenchEvent } from './workload';
 import { writeThrough } from './write-through';
 
@@ -26,10 +29,16 @@ export interface Prepared {
   readonly settle: () => Promise<void>;
   /** Postgres rows written for this contender's campaign so far. */
   readonly rowsWritten: () => Promise<number>;
+  /** What it keeps in Redis for this campaign now; absent for a contender that does not use Redis. */
+  readonly redisFootprint?: () => Promise<RedisFootprint>;
+  /** Appends it retried after a version conflict so far (Emmett's optimistic concurrency). */
+  readonly retries?: () => number;
   readonly cleanup: () => Promise<void>;
 }
 
 export interface Contender {
+  /** For `--only`. */
+  readonly key: string;
   readonly name: string;
   readonly batch: number;
   /** What its acknowledgement promises (the issue asks this of every contender). */
@@ -54,6 +63,7 @@ export function lorekeeper(stores: Stores, batch: number): Contender {
   // One attempt: a retry would hide a timeout inside a slow success.
   const client = new LorekeeperClient(stores.nats, { timeoutMs: 30_000, appendAttempts: 1 });
   return {
+    key: `lorekeeper-${batch}`,
     name: `Lorekeeper via NATS, ${batch} event${batch === 1 ? '' : 's'}/request`,
     batch,
     acknowledgement:
@@ -75,6 +85,7 @@ export function lorekeeper(stores: Stores, batch: number): Contender {
         fetch: (entityId) => client.getEntity(world.campaignId, entityId).catch(() => undefined),
         settle: () => checkpointReachesHead(stores, world.campaignId),
         rowsWritten: () => lorekeeperRowsWritten(stores.db, world.campaignId),
+        redisFootprint: () => campaignFootprint(stores.redis, world.campaignId),
         cleanup: async () => {
           await client.endSession(world.campaignId, sessionId);
         },
@@ -99,6 +110,7 @@ async function checkpointReachesHead(stores: Stores, campaignId: string): Promis
 
 export function ceiling(stores: Stores, batch: number): Contender {
   return {
+    key: `ceiling-${batch}`,
     name: `raw Redis Function XADD+HSET, ${batch} event${batch === 1 ? '' : 's'}/call`,
     batch,
     acknowledgement: 'in Redis memory only (AOF everysec at best); no checks of any kind',
@@ -112,6 +124,7 @@ export function ceiling(stores: Stores, batch: number): Contender {
         fetch: async () => undefined,
         settle: async () => undefined,
         rowsWritten: async () => 0,
+        redisFootprint: () => hashFootprint(stores.redis, keys.hash, [keys.stream]),
         cleanup: async () => {
           await stores.redis.unlink(keys.stream, keys.hash);
         },
@@ -122,6 +135,7 @@ export function ceiling(stores: Stores, batch: number): Contender {
 
 export function echo(stores: Stores): Contender {
   return {
+    key: 'echo',
     name: 'bare NestJS NATS echo, 1 event/request',
     batch: 1,
     acknowledgement: 'nothing is stored',
@@ -147,6 +161,7 @@ export function echo(stores: Stores): Contender {
 
 export function naiveWriteThrough(stores: Stores): Contender {
   return {
+    key: 'write-through',
     name: 'write-through to Postgres, 1 transaction/event',
     batch: 1,
     acknowledgement: 'durable (committed to Postgres before the reply)',
@@ -184,4 +199,115 @@ export function naiveWriteThrough(stores: Stores): Contender {
       };
     },
   };
+}
+
+/** Where the Emmett contenders write: a database of their own, apart from Lorekeeper's. */
+export interface EmmettTarget {
+  readonly emmett: Emmett;
+  readonly url: string;
+}
+
+/** By key, so a report can name them when Emmett could not be installed. */
+export const EMMETT_NAMES: Readonly<Record<string, string>> = {
+  'emmett-log': 'Emmett PostgreSQL appendToStream, log only',
+  'emmett-projected': 'Emmett with an inline projection keeping entity state current',
+};
+
+const EMMETT_CLIENTS = 8;
+const EMMETT_MAX_ATTEMPTS = 50;
+
+/**
+ * Emmett's PostgreSQL event store as bench/emmett/run.js drives it: one `appendToStream` per event,
+ * a stream per entity, 8 pooled connections (write-through's 8 clients), and a version conflict
+ * (which Emmett throws under concurrency even without an expected version) retried. With
+ * `projection`, an inline raw-SQL projection keeps each entity's state current in the append's
+ * transaction. It writes the state the load generator computed with Lorekeeper's own `evolve`,
+ * carried in the event's metadata: one upsert per event, the cheapest projection Emmett allows (one
+ * that read and folded the entity, as a Pongo projection does, would cost more).
+ */
+export function emmettAppend(target: EmmettTarget, projection: boolean): Contender {
+  const { emmett, url } = target;
+  return {
+    key: projection ? 'emmett-projected' : 'emmett-log',
+    name: EMMETT_NAMES[projection ? 'emmett-projected' : 'emmett-log']!,
+    batch: 1,
+    acknowledgement: projection
+      ? "durable: the event and the entity's new state committed to Postgres in one transaction before the reply, for every event (major or not); the event is not validated"
+      : 'durable: the event committed to Postgres before the reply, for every event (major or not); no entity state is kept and the event is not validated',
+    async prepare(world) {
+      const pool = emmett.newPool(url, EMMETT_CLIENTS);
+      const store = emmett.getPostgreSQLEventStore(url, {
+        connectionOptions: { pooled: true, pool },
+        ...(projection ? { projections: emmett.projections.inline([entityProjection(emmett)]) } : {}),
+      });
+      const prefix = `${world.campaignId}-${projection ? 'projected' : 'log'}:`;
+      let retries = 0;
+      const append = async (streamName: string, event: EmmettEvent) => {
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await store.appendToStream(streamName, [event]);
+            return;
+          } catch (error) {
+            if (attempt >= EMMETT_MAX_ATTEMPTS || !emmett.isExpectedVersionConflictError(error)) throw error;
+            retries += 1;
+          }
+        }
+      };
+      // The first append of a store creates Emmett's schema (and the projection's table): not timed.
+      await append(`${prefix}warm-up`, {
+        type: 'world.flag.set',
+        data: {},
+        metadata: { campaignId: world.campaignId, entityId: 'warm-up', state: null },
+      });
+      return {
+        send: async (events) => {
+          for (const { type, entityId, data, entity } of events) {
+            const metadata = { campaignId: world.campaignId, entityId, state: entity };
+            await append(`${prefix}${entityId}`, { type, data, metadata });
+          }
+          return applied;
+        },
+        // Emmett refuses nothing (it does not validate), so the generator never needs correcting.
+        fetch: async () => undefined,
+        settle: async () => undefined,
+        rowsWritten: async () => {
+          // Per event: its message row and its stream's position (an insert or an update), and with
+          // the projection the entity's row; counted from the messages, like write-through's rows.
+          const { rows } = await pool.query(
+            'select count(*) as n from emt_messages where left(stream_id, length($1)) = $1',
+            [prefix],
+          );
+          return Number(rows[0]?.['n'] ?? 0) * (projection ? 3 : 2);
+        },
+        retries: () => retries,
+        cleanup: async () => {
+          await store.close();
+          await pool.end().catch(() => undefined);
+        },
+      };
+    },
+  };
+}
+
+/** The entity's state after the event, as the load generator folded it; a destroyed entity is deleted. */
+function entityProjection(emmett: Emmett): unknown {
+  const { SQL } = emmett;
+  return emmett.postgreSQLRawSQLProjection({
+    name: 'bench_entities',
+    canHandle: referenceRegistry.eventTypes(),
+    init: () =>
+      SQL`CREATE TABLE IF NOT EXISTS bench_entities (campaign_id text NOT NULL, id text NOT NULL, kind text NOT NULL,
+            version integer NOT NULL, state jsonb NOT NULL, PRIMARY KEY (campaign_id, id))`,
+    evolve: ({ metadata }) => {
+      const entity = metadata['state'] as Entity | null;
+      const campaignId = String(metadata['campaignId']);
+      if (!entity)
+        return SQL`DELETE FROM bench_entities WHERE campaign_id = ${campaignId} AND id = ${String(metadata['entityId'])}`;
+      // A retried append can land after a later event of the same entity: keep the newest version.
+      return SQL`INSERT INTO bench_entities (campaign_id, id, kind, version, state)
+                 VALUES (${campaignId}, ${entity.id}, ${entity.kind}, ${entity.version}, ${JSON.stringify(entity.state)}::jsonb)
+                 ON CONFLICT (campaign_id, id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state
+                 WHERE bench_entities.version < EXCLUDED.version`;
+    },
+  });
 }
