@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const world = await loadWorld(stack.db, options);
     log(`world of ${world.entities.length} entities inserted in ${world.insertSeconds.toFixed(1)} s`);
     results = { options, world: { entities: world.entities.length, insertSeconds: world.insertSeconds } };
-    await stack.spawn('session-service');
+    const session = await stack.spawn('session-service');
     if (options.parts.has('start')) {
       const { sessionSizes, rounds } = options;
       results.sessionStart = await sessionStartPart(
@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     const players = pickPlayers(options.world.players, options.activePlayers, 1);
     if (options.parts.has('worker'))
       results.worker = await workerPart(stack, world, players, options, root, log);
-    if (options.parts.has('lag')) results.lag = await lagPart(stack, world.campaignId, players, options, log);
+    if (options.parts.has('lag'))
+      results.lag = await lagPart(stack, session, world.campaignId, players, options, log);
   } finally {
     await stack.close();
   }

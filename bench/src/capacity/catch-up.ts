@@ -7,6 +7,8 @@ import { flushRequestSubject } from '@lorekeeper/protocol';
 import type { Redis } from '@lorekeeper/redis-store';
 import { deleteCampaignKeys, markCampaignActive } from '@lorekeeper/redis-store';
 import { waitUntil } from '@lorekeeper/testing';
+import type { CpuSource } from '../cpu';
+import { cpuBetween, readCpu } from '../cpu';
 import type { Backlog } from './backlog';
 
 export interface CatchUpSample {
@@ -19,6 +21,8 @@ export interface CatchUpSample {
   readonly entityRowsPer1000Events: number;
   readonly eventsArchived: number;
   readonly flushes: number;
+  /** CPU seconds per process over the catch-up (absent for the profiled round). */
+  readonly cpuSeconds?: Record<string, number>;
 }
 
 export interface CatchUpContext {
@@ -26,6 +30,8 @@ export interface CatchUpContext {
   readonly redis: Redis;
   readonly nats: NatsConnection;
   readonly campaignId: string;
+  /** The processes whose CPU the catch-up is charged with. */
+  readonly cpu?: readonly CpuSource[];
 }
 
 /**
@@ -36,6 +42,7 @@ export interface CatchUpContext {
  */
 export async function catchUp(context: CatchUpContext, backlog: Backlog): Promise<CatchUpSample> {
   const { db, redis, nats, campaignId } = context;
+  const cpuBefore = context.cpu && readCpu(context.cpu);
   const started = performance.now();
   await markCampaignActive(redis, campaignId);
   await waitUntil(
@@ -47,6 +54,7 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
     'the worker to catch up',
   );
   const seconds = (performance.now() - started) / 1_000;
+  const cpuSeconds = context.cpu && cpuBefore && cpuBetween(cpuBefore, readCpu(context.cpu));
   const written = await db
     .selectFrom('sync_log')
     .select((eb) => [
@@ -69,6 +77,7 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
     entityRowsPer1000Events: (entityRows * 1_000) / backlog.events,
     eventsArchived: Number(written.archived),
     flushes: Number(written.flushes),
+    ...(cpuSeconds ? { cpuSeconds } : {}),
   };
 }
 

@@ -85,6 +85,10 @@ export interface LagSample {
   readonly lagMs: Summary;
   /** Sampled appends still not durable when the wait gave up (counted at the wait's length). */
   readonly unresolved: number;
+  /** Every event appended, warm-up and drain included (what the run's CPU is divided by). */
+  readonly appendedEvents: number;
+  /** CPU seconds per process over the whole run, warm-up and drain included. */
+  readonly cpuSeconds?: Record<string, number>;
 }
 
 const POLL_MS = 10;
@@ -105,6 +109,7 @@ export async function durableLag(
   const lags: number[] = [];
   const started = performance.now();
   let sampledEvents = 0;
+  let appendedEvents = 0;
   let failures = 0;
   let stopped = false;
   const load = (async () => {
@@ -118,6 +123,7 @@ export async function durableLag(
         performance.now() - started >= WARM_UP_MS && performance.now() - started < seconds * 1_000;
       const call = append(context, playerId, i).then(
         (seq) => {
+          appendedEvents += context.batch;
           if (!sampled) return;
           sampledEvents += context.batch;
           pending.push({ seq, repliedAt: performance.now() });
@@ -153,6 +159,7 @@ export async function durableLag(
     achievedEventsPerSecond: sampledEvents / (seconds - WARM_UP_MS / 1_000),
     lagMs: summarise(lags),
     unresolved: pending.length,
+    appendedEvents,
   };
 }
 

@@ -1,3 +1,6 @@
+import type { ServiceProcess } from '@lorekeeper/testing';
+import type { CpuSource } from '../cpu';
+import { cpuBetween, readCpu } from '../cpu';
 import { median } from '../stats';
 import type { LagSample, LoadContext, Saturation } from './durable-lag';
 import { durableLag, saturation } from './durable-lag';
@@ -38,6 +41,7 @@ export interface LagPartResult {
  */
 export async function lagPart(
   stack: Stack,
+  session: ServiceProcess,
   campaignId: string,
   players: readonly string[],
   options: CapacityOptions,
@@ -68,7 +72,10 @@ export async function lagPart(
     for (const setting of LAG_SETTINGS) {
       await worker.stop();
       worker = await stack.spawn('persistence-worker', { ...setting.env });
-      const sample = await durableLag(context, offered, options.lagSeconds);
+      const cpu = lagCpu(stack, session, worker);
+      const before = readCpu(cpu);
+      const measured = await durableLag(context, offered, options.lagSeconds);
+      const sample = { ...measured, cpuSeconds: cpuBetween(before, readCpu(cpu)) };
       (bySetting[setting.name] ??= []).push(sample);
       log(
         `lag at ${Math.round(offered)} events/s offered, ${setting.name}: p50 ${sample.lagMs.p50.toFixed(0)} ms, ` +
@@ -79,4 +86,17 @@ export async function lagPart(
   await ask(stack.nats, `campaign.${campaignId}.session.end`, { sessionId: context.sessionId });
   await worker.stop();
   return { saturation: saturations, offeredEventsPerSecond: offered, bySetting };
+}
+
+/** Every process the continuous load keeps busy. */
+function lagCpu(stack: Stack, session: ServiceProcess, worker: ServiceProcess): CpuSource[] {
+  return [
+    { label: 'session service', pid: session.process.pid ?? -1 },
+    { label: 'persistence worker', pid: worker.process.pid ?? -1 },
+    { label: 'nats-server', pid: stack.natsServer.process?.pid ?? -1 },
+    { label: 'redis-server', pid: stack.redisServer.process.pid ?? -1 },
+    // Every postgres process on the machine: this run's backends, and whatever else uses the server.
+    { label: 'postgres (all)', named: 'postgres' },
+    { label: 'bench client', self: true },
+  ];
 }

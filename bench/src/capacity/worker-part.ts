@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint } from '@lorekeeper/pg-store';
+import type { ServiceProcess } from '@lorekeeper/testing';
+import type { CpuSource } from '../cpu';
 import { writeBacklog } from './backlog';
 import type { CatchUpContext, CatchUpSample } from './catch-up';
 import { catchUp, rawUpserts } from './catch-up';
@@ -53,22 +55,22 @@ export async function workerPart(
     profile: undefined,
   };
 
-  const mixRound = async () => {
+  const mixRound = async (cpu?: readonly CpuSource[]) => {
     const from = await readCheckpoint(stack.db, world.campaignId);
     const events = options.backlogSeconds * options.backlogRate;
     const backlog = await writeBacklog(stack.redis, world.campaignId, from.seq, events, () =>
       play.nextAction(),
     );
-    return catchUp(context, backlog);
+    return catchUp({ ...context, ...(cpu ? { cpu } : {}) }, backlog);
   };
-  const distinctRound = async () => {
+  const distinctRound = async (cpu: readonly CpuSource[]) => {
     const from = await readCheckpoint(stack.db, world.campaignId);
     let next = 0;
     const gold = () => [
       play.play({ type: 'player.gold.changed', entityId: distinctIds[next++] as string, data: { delta: 1 } }),
     ];
     const backlog = await writeBacklog(stack.redis, world.campaignId, from.seq, distinctIds.length, gold);
-    const sample = await catchUp(context, backlog);
+    const sample = await catchUp({ ...context, cpu }, backlog);
     const rows = distinctIds.map((id) => play.entity(id));
     return { sample, raw: await rawUpserts(stack.db, world.campaignId, rows, options.rawBatch) };
   };
@@ -80,10 +82,10 @@ export async function workerPart(
     );
   for (let round = 1; round <= options.rounds; round += 1) {
     let worker = await stack.spawn('persistence-worker');
-    const mix = await mixRound();
+    const mix = await mixRound(catchUpCpu(stack, worker));
     result.mix.push(mix);
     logMix('worker', mix);
-    const { sample, raw } = await distinctRound();
+    const { sample, raw } = await distinctRound(catchUpCpu(stack, worker));
     result.distinct.push(sample);
     result.rawRowsPerSecond.push(raw);
     log(
@@ -94,7 +96,7 @@ export async function workerPart(
     // A replay snapshot copies every entity of the campaign inside Postgres, and the worker reads
     // nothing while it runs: on a 1,000,000-entity world that is worth measuring apart.
     worker = await stack.spawn('persistence-worker', { SNAPSHOT_EVERY_EVENTS: '0' });
-    const withoutSnapshots = await mixRound();
+    const withoutSnapshots = await mixRound(catchUpCpu(stack, worker));
     result.mixWithoutSnapshots.push(withoutSnapshots);
     logMix('worker without replay snapshots', withoutSnapshots);
     await worker.stop();
@@ -112,4 +114,15 @@ export async function workerPart(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The processes a catch-up keeps busy: the worker, the private Redis, Postgres, and this script. */
+function catchUpCpu(stack: Stack, worker: ServiceProcess): CpuSource[] {
+  return [
+    { label: 'persistence worker', pid: worker.process.pid ?? -1 },
+    { label: 'redis-server', pid: stack.redisServer.process.pid ?? -1 },
+    // Every postgres process on the machine: this run's backends, and whatever else uses the server.
+    { label: 'postgres (all)', named: 'postgres' },
+    { label: 'bench client', self: true },
+  ];
 }
