@@ -29,7 +29,7 @@ function header(data: CompareData): string[] {
     '# Lorekeeper against the alternatives',
     '',
     `${data.meta.quick ? 'Quick run (`--quick`): ' : ''}${data.rounds} round(s); in each round every contender runs in turn on each ` +
-      `scenario (interleaved). Per contender: a ${p.probeSeconds} s closed-loop probe (${p.probeInFlight} requests in ` +
+      `scenario (interleaved), after an unmeasured ${p.probeSeconds} s burst of each before round 1 (warm-up). Per contender: a ${p.probeSeconds} s closed-loop probe (${p.probeInFlight} requests in ` +
       `flight), then an open-loop ramp at ${p.rampFractions.map((f) => `${f}×`).join(', ')} the probe's rate, ` +
       `${p.stepSeconds} s a step, then ${p.stepSeconds} s at 50% and at 90% of the saturation found. Open loop: request ` +
       `i is due at start + i × batch / rate whatever earlier requests did, and latency runs from the due time, so a ` +

@@ -135,3 +135,22 @@ function refusals(result: StepResult): string {
   if (result.unsent > 0) codes.push(`unsent ${result.unsent}`);
   return codes.length > 0 ? `  (${codes.join(', ')})` : '';
 }
+
+/**
+ * An unmeasured closed-loop burst before round 1: the first block after the services start would
+ * otherwise pay for their JIT, connection pools and caches, and in a one-round run that is the
+ * whole of the first contender's figure.
+ */
+export async function warmUp(contender: Contender, scenario: Scenario, plan: Plan): Promise<void> {
+  const world = scenario.world(`cmp-warm-${Date.now().toString(36)}`);
+  const players = scenario.players(world);
+  const workload = scenario.workload(world, players);
+  const prepared = await contender.prepare(world, players);
+  try {
+    const burst = { eventsPerSecond: Infinity, seconds: plan.probeSeconds, batch: contender.batch };
+    await runStep({ ...burst, maxOutstanding: plan.probeInFlight }, workload, prepared.send);
+    await prepared.settle();
+  } finally {
+    await prepared.cleanup();
+  }
+}

@@ -25,7 +25,7 @@ import type { CompareData, SkippedContender } from './compare-data';
 import { toSample } from './compare-data';
 import { writeCompareReport } from './compare-report';
 import type { BlockResult, Plan, Scenario } from './compare-run';
-import { runBlock } from './compare-run';
+import { runBlock, warmUp } from './compare-run';
 import { writeCompareProfile } from './compare-profile';
 import type { Contender, Stores } from './contenders';
 import { EMMETT_NAMES, ceiling, echo, emmettAppend, lorekeeper, naiveWriteThrough } from './contenders';
@@ -140,6 +140,8 @@ async function main(): Promise<void> {
         ? emmettKeys.map((key) => ({ key, name: EMMETT_NAMES[key]!, reason: emmett.reason }))
         : [];
     for (const s of skipped) log(`not measured: ${s.name}, because ${s.reason}`);
+    log(`warming up every contender (${plan.probeSeconds} s each, not counted)`);
+    for (const contender of contenders) await warmUp(contender, scenarios[0]!, plan);
     const results: BlockResult[] = [];
     for (let round = 1; round <= rounds; round += 1) {
       for (const scenario of scenarios) {
