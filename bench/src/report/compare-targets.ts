@@ -83,6 +83,6 @@ function majorNote(issue: { what: string }, row: ContenderRow): string {
     withMajor.length > 0 ? medianOf({ ...row, blocks: withMajor }, (b) => b.at50.majorLatencyMs.p99) : 0;
   return (
     `. Major events: Lorekeeper replies once the worker committed them to Postgres, Emmett commits every event ` +
-    `(${requests} requests held one at 50% load${requests > 0 ? `, p99 ${formatNumber(p99)} ms` : ''})`
+    `(${requests} request${requests === 1 ? '' : 's'} held one at 50% load${requests > 0 ? `, p99 ${formatNumber(p99)} ms` : ''})`
   );
 }

@@ -88,7 +88,8 @@ function header(run: RunRecord, checks: readonly TargetCheck[]): string[] {
       'scenario runs its contenders in one script on this machine, interleaved over rounds; figures are medians over ' +
       'the rounds, and every ratio is to a baseline measured in the same run.' +
       (run.quick
-        ? ' A quick run has one or two short rounds and smaller worlds and histories: its figures are noisier, and ' +
+        ? ' A quick run has one short round of each scenario (so no median) and smaller worlds and histories: its ' +
+          'figures are noisier, and ' +
           'rows marked with their smaller size do not measure what the target names.'
         : ''),
     '',
