@@ -20,7 +20,7 @@ export function writeCompareProfile(dir: string, args: readonly string[], what: 
   if (!file) throw new Error(`the session service left no .cpuprofile in ${dir}`);
   const context =
     `\`npm run bench:compare -- ${args.join(' ')}\` (${what}): \`node --cpu-prof\` on the session service for the ` +
-    `whole run: its start, then each block of ${what} (probe, ramp past saturation, 50% and 90% steps). ` +
+    `whole run: its start and an unmeasured warm-up burst, then each block of ${what} (probe, ramp past saturation, 50% and 90% steps). ` +
     `Profile: ${join(dir, file)} (not kept).`;
   const summary = summariseProfile(join(dir, file), 20);
   const profile: CompareProfile = { date: new Date().toISOString(), context, summary };
