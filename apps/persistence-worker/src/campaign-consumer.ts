@@ -45,8 +45,10 @@ export class CampaignConsumer {
   private lastFlushAt = Date.now();
   private retryAt = 0;
   private failures = 0;
-  /** The seq of the campaign's latest snapshot; read from Postgres at the first flush. */
-  private snapshotSeq: number | undefined;
+  /** The campaign's latest snapshot; read from Postgres after the first flush. */
+  private lastSnapshot: { readonly seq: number; readonly entityCount: number } | undefined;
+  /** A replay snapshot being taken, beside folding and flushing. */
+  private snapshotting: Promise<void> | undefined;
   /** The Redis session whose stream this consumer folds (read when it joins the group). */
   private sessionId: string | undefined;
 
@@ -80,7 +82,10 @@ export class CampaignConsumer {
 
   /** Read and fold what is new, then flush if a save point is due. Returns how many entries it handled. */
   async step(now = Date.now()): Promise<number> {
-    if (this.state !== 'running' || this.flushing) return 0;
+    if (this.state !== 'running') return 0;
+    // Folding goes on while a flush is written (the next flush takes what it folds), up to the
+    // backlog bound: past it, wait for the flush.
+    if (this.flushing && this.fold.backlog.events >= this.deps.config.worker.backlogEvents) return 0;
     if (!this.grouped) {
       if (!(await ensureGroup(this.deps.redis, this.campaignId))) return 0;
       this.sessionId = (await readSession(this.deps.redis, this.campaignId))?.id;
@@ -114,6 +119,7 @@ export class CampaignConsumer {
    */
   async drain(): Promise<void> {
     await this.flushing;
+    await this.snapshotting;
     if (this.state !== 'running' || !this.fold.hasWork) return;
     if (await this.sessionGone()) {
       this.giveUp('the session is gone from Redis without a final sync');
@@ -247,7 +253,8 @@ export class CampaignConsumer {
     );
     if (attempts < this.deps.config.worker.poisonRetries) return;
 
-    // Everything before the poison entry is good: make it durable first.
+    // Everything before the poison entry is good: make it durable first (after any flush in flight).
+    await this.flushing;
     if (this.fold.hasWork) {
       this.startFlush('backlog');
       await this.flushing;
@@ -328,7 +335,7 @@ export class CampaignConsumer {
           this.campaignId,
           batch.to.seq - this.deps.config.worker.streamKeep + 1,
         );
-        await this.maybeSnapshot(batch.to.seq);
+        this.maybeSnapshot();
       } catch (error) {
         this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });
         if (error instanceof FencedError) {
@@ -359,18 +366,32 @@ export class CampaignConsumer {
   }
 
   /**
-   * Every SNAPSHOT_EVERY_EVENTS events, copy the durable state into a snapshot (inside Postgres), so
-   * `lorekeeper state --at` folds at most that many archived events whatever the history's length. A
-   * failed snapshot costs nothing but replay speed: it is logged and tried at the next flush.
+   * Copy the durable state into a replay snapshot (inside Postgres) every SNAPSHOT_EVERY_EVENTS
+   * events, or every as many events as the campaign has entities if that is more: a snapshot copies
+   * every entity, so this keeps its cost at no more than one row per event folded, whatever the
+   * world's size, while `lorekeeper state --at` folds at most that many archived events. It runs beside
+   * the folding and flushing (its own REPEATABLE READ transaction sees one checkpoint and the state
+   * at it). A failed snapshot costs only replay speed: logged, and tried again after the next flush.
    */
-  private async maybeSnapshot(seq: number): Promise<void> {
+  private maybeSnapshot(): void {
     const every = this.deps.config.worker.snapshotEveryEvents;
-    if (every === 0) return;
+    if (every === 0 || this.snapshotting) return;
+    const snapshotting = this.snapshotIfDue(every).finally(() => {
+      if (this.snapshotting === snapshotting) this.snapshotting = undefined;
+    });
+    this.snapshotting = snapshotting;
+  }
+
+  private async snapshotIfDue(every: number): Promise<void> {
     try {
-      this.snapshotSeq ??= (await findSnapshotAtOrBefore(this.deps.db, this.campaignId, seq))?.seq ?? 0;
-      if (seq - this.snapshotSeq < every) return;
-      const snapshot = await createSnapshot(this.deps.db, this.campaignId, `auto-${seq}`);
-      this.snapshotSeq = snapshot.seq;
+      const seq = this.fold.durable.seq;
+      this.lastSnapshot ??= (await findSnapshotAtOrBefore(this.deps.db, this.campaignId, seq)) ?? {
+        seq: 0,
+        entityCount: 0,
+      };
+      if (seq - this.lastSnapshot.seq < Math.max(every, this.lastSnapshot.entityCount)) return;
+      const snapshot = await createSnapshot(this.deps.db, this.campaignId, (at) => `auto-${at}`);
+      this.lastSnapshot = snapshot;
       this.deps.logger.info(
         { campaignId: this.campaignId, seq: snapshot.seq, entities: snapshot.entityCount },
         'took a replay snapshot',

@@ -11,12 +11,16 @@ export interface FlushBatch {
   readonly deletes: readonly string[];
   readonly events: readonly StreamEvent[];
   readonly streamIds: readonly string[];
+  /** Stream bytes the batch covers (for the backlog bound). */
+  readonly bytes: number;
 }
 
 /**
  * One campaign's state between flushes: the durable state of every entity touched since it was
  * loaded, folded forward with the domain's `evolve`, and the set of entities changed since the last
  * checkpoint. Ten thousand events on one entity leave one dirty entity (DESIGN.md, invariant 4).
+ * Folding goes on while a batch is being written: `committed` keeps whatever was folded after the
+ * batch was taken.
  */
 export class CampaignFold {
   /** Entity id -> current value (null once destroyed); a cache of Postgres plus folded events. */
@@ -137,8 +141,10 @@ export class CampaignFold {
       to: this.lastFolded,
       upserts,
       deletes,
-      events: this.events,
-      streamIds: this.streamIds,
+      // Copies: folding goes on while the batch is written.
+      events: this.events.slice(),
+      streamIds: this.streamIds.slice(),
+      bytes: this.bytes,
     };
   }
 
@@ -153,7 +159,7 @@ export class CampaignFold {
     this.dirty = new Set([...this.dirty].filter((id) => written.get(id) !== this.entities.get(id)));
     this.events = this.events.slice(batch.events.length);
     this.streamIds = this.streamIds.slice(batch.streamIds.length);
-    this.bytes = 0;
+    this.bytes -= batch.bytes;
     this.oldestUnflushedAt = this.streamIds.length > 0 ? Date.now() : undefined;
     // Keep memory bounded: forget clean entities once the cache grows large; Postgres has them.
     if (this.entities.size > 50_000) {

@@ -62,7 +62,10 @@ export async function startSystem(label: string, settings: Record<string, string
     startSession: (campaignId, playerIds) => startSessionOver(nats, campaignId, playerIds),
     async startWorker() {
       const config = loadConfig({ ...process.env, ...env, WORKER_HTTP_PORT: '0' });
-      const worker = await startPersistenceWorker(config, pino({ level: 'silent' }));
+      const worker = await startPersistenceWorker(
+        config,
+        pino({ level: process.env['WORKER_LOG_LEVEL'] ?? 'silent' }),
+      );
       workers.push(worker);
       return worker;
     },

@@ -15,14 +15,16 @@ import { toSnapshot } from './snapshot.table';
 export async function createSnapshot(
   db: Kysely<Database>,
   campaignId: string,
-  name: string,
+  /** The snapshot's name, or a function of the seq it is taken at (the checkpoint it reads). */
+  name: string | ((seq: number) => string),
 ): Promise<Snapshot> {
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
       const checkpoint = await readCheckpoint(trx, campaignId);
-      return copyIntoSnapshot(trx, campaignId, name, checkpoint.seq);
+      const named = typeof name === 'string' ? name : name(checkpoint.seq);
+      return copyIntoSnapshot(trx, campaignId, named, checkpoint.seq);
     });
 }
 
