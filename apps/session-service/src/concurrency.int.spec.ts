@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import pino from 'pino';
 import { loadConfig } from '@lorekeeper/config';
@@ -8,6 +9,8 @@ import type { Harness } from './test/harness';
 import { startHarness } from './test/harness';
 import { decodeReply } from '@lorekeeper/testing';
 import { startSessionService } from './service';
+import type { SessionDeps } from './deps';
+import { appendEvents } from './handlers/append';
 
 let h: Harness;
 
@@ -89,6 +92,50 @@ describe('concurrent appends', () => {
       const alice = await h.request(campaignId, 'entity.get', { entityId: 'player:alice' });
       expect(alice.body.entity.state.xp).toBe(200 - failures.length);
       expect(alice.body.entity.version).toBe(200 - failures.length);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('decides every append on the current state, whatever another instance changed since it last looked', async () => {
+    const second = await startSessionService(
+      loadConfig({
+        ...process.env,
+        DATABASE_URL: h.db.url,
+        NATS_URL: `nats://${h.nats.getServer()}`,
+        SESSION_HTTP_PORT: '0',
+      }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const campaignId = await h.createCampaign(tinyWorld);
+      const sessionId = await h.startSession(campaignId, ['player:alice']);
+      const first = h.service.deps;
+      const spend = (deps: SessionDeps, delta: number) =>
+        appendEvents(
+          deps,
+          campaignId,
+          { sessionId, events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }] },
+          randomUUID(),
+        ).then(
+          (reply) => reply.results[0]?.version,
+          (error: unknown) => (error as { code?: string }).code,
+        );
+
+      // Alice has 10 gold. The first instance sees her at 9; the second spends the rest.
+      expect(await spend(first, -1)).toBe(1);
+      expect(first.liveCache.entities).toBeGreaterThan(0);
+      expect(await spend(second.deps, -9)).toBe(2);
+      // The first instance remembers 9 gold, but 0 is what she has: refused, nothing applied.
+      expect(await spend(first, -5)).toBe('VALIDATION_FAILED');
+      // And the other way round: it now remembers 0, the second gives her 20, so spending 5 is fine.
+      expect(await spend(second.deps, 20)).toBe(3);
+      expect(await spend(first, -5)).toBe(4);
+
+      const alice = await h.request(campaignId, 'entity.get', { entityId: 'player:alice' });
+      expect(alice.body.entity).toMatchObject({ version: 4, state: { gold: 15 } });
+      const stream = await readStreamRange(h.redis, campaignId);
+      expect(stream.map((event) => event.version)).toEqual([1, 2, 3, 4]);
     } finally {
       await second.close();
     }

@@ -7,6 +7,7 @@ import type { Database } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import type { DurabilityWaiter } from './durability';
 import type { CampaignGate } from './campaign-gate';
+import type { LiveCache } from './live-cache';
 import type { LoadedRegions } from './loaded-regions';
 import type { SeqFloors } from './seq-floors';
 import type { SessionMetrics } from './ops/metrics';
@@ -28,6 +29,8 @@ export interface SessionDeps {
   readonly seqFloors: SeqFloors;
   /** Per campaign session, the regions whose contents this process made live (moves skip them). */
   readonly loadedRegions: LoadedRegions;
+  /** Live entities last read or written per campaign session (appends validate against it first). */
+  readonly liveCache: LiveCache;
   readonly now: () => Date;
 }
 

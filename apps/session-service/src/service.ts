@@ -11,6 +11,7 @@ import type { SessionDeps } from './deps';
 import type { DurabilityWaiter } from './durability';
 import { CheckpointPollingWaiter } from './durability';
 import { CampaignGate } from './campaign-gate';
+import { LiveCache } from './live-cache';
 import { LoadedRegions } from './loaded-regions';
 import { SeqFloors } from './seq-floors';
 import { createSessionMetrics } from './ops/metrics';
@@ -50,6 +51,7 @@ export async function startSessionService(
     appendGate: new CampaignGate(config.sessionService.appendConcurrency),
     seqFloors: new SeqFloors(),
     loadedRegions: new LoadedRegions(),
+    liveCache: new LiveCache(config.sessionService.liveCacheEntities),
     now: () => new Date(),
   };
   let app: INestMicroservice | undefined;

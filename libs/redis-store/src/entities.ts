@@ -25,16 +25,15 @@ export async function readLive(
   const keys = campaignKeys(campaignId);
   const persistent = ids.filter((id) => !isTransient(id));
   const transient = ids.filter((id) => isTransient(id));
-  const pipeline = redis.pipeline();
-  if (persistent.length > 0) {
-    pipeline.hmget(keys.versions, ...persistent);
-    pipeline.hmget(keys.entities, ...persistent);
-  }
-  for (const id of transient) pipeline.hmget(keys.transient(id), 'v', 'e');
-  const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
-    if (error) throw error;
-    return value as (string | null)[];
-  });
+  // Plain commands rather than a pipeline of their own: on a connection with auto-pipelining (the
+  // session service's) they leave in the same write as every other request's commands of this
+  // event-loop turn, one syscall for many appends instead of one each.
+  const replies = await Promise.all<(string | null)[]>([
+    ...(persistent.length > 0
+      ? [redis.hmget(keys.versions, ...persistent), redis.hmget(keys.entities, ...persistent)]
+      : []),
+    ...transient.map((id) => redis.hmget(keys.transient(id), 'v', 'e')),
+  ]);
 
   const result = new Map<string, LiveEntity>();
   let at = 0;

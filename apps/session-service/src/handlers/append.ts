@@ -6,6 +6,7 @@ import type { AppendReply, AppendRequest, EventsNotification } from '@lorekeeper
 import { eventsSubject } from '@lorekeeper/protocol';
 import {
   commitBatch,
+  type LiveEntity,
   deleteCampaignKeys,
   loadLiveEntities,
   readIdempotentAppend,
@@ -141,6 +142,7 @@ async function commitWithRetries(
     });
     switch (outcome.kind) {
       case 'ok':
+        deps.liveCache.remember(campaignId, request.sessionId, written(batch));
         return { firstSeq: outcome.firstSeq, record, batch };
       case 'replay':
         return { firstSeq: outcome.firstSeq, record: JSON.parse(outcome.replayRecord) as ReplayRecord };
@@ -156,11 +158,22 @@ async function commitWithRetries(
       case 'cas':
         // Another instance changed an entity between our read and the commit: read again.
         deps.metrics.casRetries.inc();
+        deps.liveCache.forgetEntity(campaignId, outcome.entityId);
         deps.logger.debug({ campaignId, entityId: outcome.entityId, attempt }, 'compare-and-set retry');
         break;
     }
   }
   return undefined;
+}
+
+/** The entities a committed batch changed, as Redis now holds them. */
+function written(batch: PreparedBatch): [string, LiveEntity][] {
+  return batch.writes
+    .filter((write) => write.newToken !== write.expectedToken)
+    .map((write) => [
+      write.entityId,
+      { token: write.newToken, entity: write.entity ?? undefined, transient: write.transient },
+    ]);
 }
 
 /**
@@ -204,6 +217,7 @@ async function reloadStaleCampaign(
   );
   await deleteCampaignKeys(deps.redis, campaignId);
   deps.seqFloors.forget(campaignId);
+  deps.liveCache.forget(campaignId);
   return new LorekeeperError(
     'SESSION_NOT_FOUND',
     `campaign ${campaignId}: Redis came back at seq ${redisSeq}, behind seq ${floor} it had reached; ` +

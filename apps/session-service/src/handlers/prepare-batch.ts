@@ -10,7 +10,15 @@ import {
 } from '@lorekeeper/domain';
 import { findEntities } from '@lorekeeper/pg-store';
 import type { EntityWrite, EventWrite } from '@lorekeeper/redis-store';
-import { ABSENT, liveToken, readLive, readSession, tombstoneToken } from '@lorekeeper/redis-store';
+import type { LiveEntity } from '@lorekeeper/redis-store';
+import {
+  ABSENT,
+  liveToken,
+  readHeadSeq,
+  readLive,
+  readSession,
+  tombstoneToken,
+} from '@lorekeeper/redis-store';
 import type { SessionDeps } from '../deps';
 
 /** A batch validated against current state and ready for the compare-and-set commit. */
@@ -22,10 +30,12 @@ export interface PreparedBatch {
 }
 
 /**
- * Validate a batch and compute every new state with the domain's `evolve`, against the live state in
- * Redis, falling back to Postgres for entities that are not live. Each entity read is recorded with
- * its version token so the commit can check nothing changed in between. Throws the domain's coded
- * errors; changes nothing.
+ * Validate a batch and compute every new state with the domain's `evolve`, against the live state
+ * (this process's LiveCache when it holds every entity the batch names, else Redis), falling back to
+ * Postgres for entities that are not live. Each entity read is recorded with its version token so the
+ * commit can check nothing changed in between. Throws the domain's coded errors; changes nothing. A
+ * batch refused against cached state is validated again against Redis, so a refusal always reflects
+ * the current state and session.
  */
 export async function prepareBatch(
   deps: SessionDeps,
@@ -33,23 +43,43 @@ export async function prepareBatch(
   events: readonly DomainEvent[],
   meta: EventMeta,
 ): Promise<PreparedBatch> {
-  const isTransient = (id: string) => deps.registry.kind(kindOf(id))?.persistence === 'transient';
   const ids = new Set<string>();
   for (const event of events) {
     ids.add(event.entityId);
     for (const reference of referencesOf(event, deps.registry)) ids.add(reference.id);
   }
-  // Issued together, so ioredis sends them in one round trip.
-  const [session, live] = await Promise.all([
+  const cached = deps.liveCache.lookup(campaignId, meta.sessionId, [...ids]);
+  if (cached) {
+    try {
+      return await validate(deps, campaignId, events, meta, cached);
+    } catch {
+      // Perhaps only the cache was behind: decide against Redis.
+    }
+  }
+  return validate(deps, campaignId, events, meta, await readCurrent(deps, campaignId, meta.sessionId, ids));
+}
+
+/** The named entities as Redis holds them, after checking the session; remembered in the LiveCache. */
+async function readCurrent(
+  deps: SessionDeps,
+  campaignId: string,
+  sessionId: string,
+  ids: ReadonlySet<string>,
+): Promise<Map<string, LiveEntity>> {
+  const isTransient = (id: string) => deps.registry.kind(kindOf(id))?.persistence === 'transient';
+  // Issued together, so ioredis sends them in one round trip; the head is read last, so the entities
+  // are no newer than it.
+  const [session, live, head] = await Promise.all([
     readSession(deps.redis, campaignId),
     readLive(deps.redis, campaignId, [...ids], isTransient),
+    readHeadSeq(deps.redis, campaignId),
   ]);
   // An append for a session that is not the active one is refused as such, whatever its events say
   // (the commit re-checks this atomically).
-  if (!session || session.id !== meta.sessionId) {
+  if (!session || session.id !== sessionId) {
     throw new LorekeeperError(
       'SESSION_NOT_FOUND',
-      `session ${meta.sessionId} is not the active session of campaign ${campaignId}`,
+      `session ${sessionId} is not the active session of campaign ${campaignId}`,
     );
   }
   if (session.status === 'closing') {
@@ -58,9 +88,20 @@ export async function prepareBatch(
       `campaign ${campaignId} is ending its session; the append was not applied`,
     );
   }
-  const notLive = [...live]
-    .filter(([id, read]) => read.token === ABSENT && !isTransient(id))
-    .map(([id]) => id);
+  // What was read is current at `head`: a Redis that later comes back below it is stale (SeqFloors).
+  deps.seqFloors.raise(campaignId, head);
+  deps.liveCache.remember(campaignId, sessionId, live);
+  return live;
+}
+
+async function validate(
+  deps: SessionDeps,
+  campaignId: string,
+  events: readonly DomainEvent[],
+  meta: EventMeta,
+  live: ReadonlyMap<string, LiveEntity>,
+): Promise<PreparedBatch> {
+  const notLive = [...live].filter(([, read]) => read.token === ABSENT && !read.transient).map(([id]) => id);
   const durable = notLive.length === 0 ? [] : await findEntities(deps.db, campaignId, notLive);
 
   const current = new Map<string, Entity | undefined>();

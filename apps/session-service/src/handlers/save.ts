@@ -63,6 +63,7 @@ export async function endSession(
   }
   await deleteCampaignKeys(deps.redis, campaignId);
   deps.loadedRegions.forget(campaignId);
+  deps.liveCache.forget(campaignId);
   deps.logger.info({ head }, 'session ended: final state is durable, Redis keys deleted');
   return { seq: head };
 }

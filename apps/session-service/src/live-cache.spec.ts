@@ -1,0 +1,55 @@
+import type { LiveEntity } from '@lorekeeper/redis-store';
+import { LiveCache } from './live-cache';
+
+const at = (version: number, token = String(version)): LiveEntity => ({
+  token,
+  entity: token.startsWith('d') ? undefined : { id: 'player:a', kind: 'player', version, state: {} },
+  transient: false,
+});
+
+describe('LiveCache', () => {
+  it('answers only when it holds every id, for the same session', () => {
+    const cache = new LiveCache(100);
+    cache.remember('c', 's1', [
+      ['player:a', at(1)],
+      ['region:r', at(3)],
+    ]);
+    expect(cache.lookup('c', 's1', ['player:a', 'region:r'])?.get('player:a')?.token).toBe('1');
+    expect(cache.lookup('c', 's1', ['player:a', 'player:b'])).toBeUndefined();
+    expect(cache.lookup('c', 's2', ['player:a'])).toBeUndefined();
+  });
+
+  it('starts over for a new session, keeps no absent entity and never goes back a version', () => {
+    const cache = new LiveCache(100);
+    cache.remember('c', 's1', [['player:a', at(5)]]);
+    cache.remember('c', 's1', [['player:a', at(4)]]);
+    expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')?.token).toBe('5');
+    cache.remember('c', 's1', [['player:a', at(6, 'd6')]]);
+    expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')?.token).toBe('d6');
+    cache.remember('c', 's1', [['player:b', { token: '', entity: undefined, transient: false }]]);
+    expect(cache.lookup('c', 's1', ['player:b'])).toBeUndefined();
+    cache.remember('c', 's2', [['player:a', at(1)]]);
+    expect(cache.lookup('c', 's2', ['player:a'])?.get('player:a')?.token).toBe('1');
+    expect(cache.entities).toBe(1);
+    cache.forgetEntity('c', 'player:a');
+    expect(cache.lookup('c', 's2', ['player:a'])).toBeUndefined();
+    expect(cache.entities).toBe(0);
+  });
+
+  it('drops the least recently used campaign past its bound', () => {
+    const cache = new LiveCache(4);
+    cache.remember('old', 's', [
+      ['player:a', at(1)],
+      ['player:b', at(1)],
+    ]);
+    cache.remember('used', 's', [['player:a', at(1)]]);
+    cache.remember('new', 's', [['player:a', at(1)]]);
+    expect(cache.lookup('old', 's', ['player:a'])).toBeDefined();
+    // 'used' is now the least recently used: the next campaign pushes it out.
+    cache.remember('newer', 's', [['player:a', at(1)]]);
+    expect(cache.lookup('used', 's', ['player:a'])).toBeUndefined();
+    expect(cache.lookup('old', 's', ['player:a', 'player:b'])).toBeDefined();
+    expect(cache.entities).toBe(4);
+    expect(new LiveCache(0).lookup('c', 's', [])).toBeUndefined();
+  });
+});

@@ -1,0 +1,82 @@
+import type { LiveEntity } from '@lorekeeper/redis-store';
+import { versionOfToken } from '@lorekeeper/redis-store';
+
+/**
+ * The live entities this process last read or wrote, per campaign session, so an append can
+ * validate without reading Redis first. Never trusted blindly: the commit compares every entity's
+ * token in Redis (compare-and-set), and a batch that loses or fails validation against cached state
+ * is prepared again from Redis. What makes a matching token mean matching content:
+ *
+ * - Entries belong to one session id; a new session (after an end, a Redis loss or a reload) starts
+ *   empty, so versions reused by a reload from Postgres never meet old entries.
+ * - Every entry was current at a seq no higher than the process's seq floor (reads raise the floor to
+ *   the head they saw, commits to their last seq). A Redis that came back behind the floor is caught
+ *   by the next commit (`stale`) and the campaign dropped; one that came back at or above it holds
+ *   the same history up to there, so an equal token is the same state.
+ *
+ * Bounded by `maxEntities` across campaigns: past it the least recently used campaign is dropped.
+ */
+export class LiveCache {
+  private readonly campaigns = new Map<string, { sessionId: string; entities: Map<string, LiveEntity> }>();
+  private size = 0;
+
+  constructor(private readonly maxEntities: number) {}
+
+  /** Every one of `ids` as last seen in this session, or undefined when any is missing. */
+  lookup(campaignId: string, sessionId: string, ids: readonly string[]): Map<string, LiveEntity> | undefined {
+    const entry = this.campaigns.get(campaignId);
+    if (entry?.sessionId !== sessionId) return undefined;
+    const found = new Map<string, LiveEntity>();
+    for (const id of ids) {
+      const live = entry.entities.get(id);
+      if (live === undefined) return undefined;
+      found.set(id, live);
+    }
+    // Most recently used last.
+    this.campaigns.delete(campaignId);
+    this.campaigns.set(campaignId, entry);
+    return found;
+  }
+
+  /**
+   * Remember entities read or written in the session. Absent entities are not kept (they may be
+   * loaded from Postgres at any time), and an entry never goes back to an older version.
+   */
+  remember(campaignId: string, sessionId: string, entities: Iterable<readonly [string, LiveEntity]>): void {
+    if (this.maxEntities === 0) return;
+    let entry = this.campaigns.get(campaignId);
+    if (entry?.sessionId !== sessionId) {
+      this.forget(campaignId);
+      entry = { sessionId, entities: new Map() };
+      this.campaigns.set(campaignId, entry);
+    }
+    for (const [id, live] of entities) {
+      if (live.token === '') continue;
+      const known = entry.entities.get(id);
+      if (known === undefined) this.size += 1;
+      else if (versionOfToken(known.token) > versionOfToken(live.token)) continue;
+      entry.entities.set(id, live);
+    }
+    while (this.size > this.maxEntities) {
+      const oldest = this.campaigns.keys().next().value as string;
+      this.forget(oldest);
+    }
+  }
+
+  /** Drop one entity (its compare-and-set failed: someone else changed it). */
+  forgetEntity(campaignId: string, entityId: string): void {
+    if (this.campaigns.get(campaignId)?.entities.delete(entityId)) this.size -= 1;
+  }
+
+  forget(campaignId: string): void {
+    const entry = this.campaigns.get(campaignId);
+    if (!entry) return;
+    this.size -= entry.entities.size;
+    this.campaigns.delete(campaignId);
+  }
+
+  /** Entries held, across campaigns (for tests and metrics). */
+  get entities(): number {
+    return this.size;
+  }
+}
