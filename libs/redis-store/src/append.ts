@@ -59,7 +59,7 @@ export async function commitBatch(
   const transientKeys: string[] = [];
   const args: (string | number)[] = [
     batch.sessionId,
-    batch.idempotencyKey === undefined ? '0' : '1',
+    batch.idempotencyKey ?? '',
     batch.idempotencyTtlSeconds,
     batch.replayRecord,
     batch.transientTtlSeconds,
@@ -91,7 +91,6 @@ export async function commitBatch(
     );
   }
   args.push(batch.seqFloor ?? 0);
-  const idempotencyKey = keys.idempotency(batch.idempotencyKey ?? '');
   const reply = (await callFunction(
     redis,
     'lk_append',
@@ -101,7 +100,7 @@ export async function commitBatch(
       keys.seq,
       keys.versions,
       keys.entities,
-      idempotencyKey,
+      keys.idempotency,
       keys.transientIndex,
       ...transientKeys,
     ],
@@ -138,7 +137,7 @@ export async function readIdempotentAppend(
   campaignId: string,
   idempotencyKey: string,
 ): Promise<{ firstSeq: number; replayRecord: string } | undefined> {
-  const stored = await redis.get(campaignKeys(campaignId).idempotency(idempotencyKey));
+  const stored = await redis.hget(campaignKeys(campaignId).idempotency, idempotencyKey);
   if (stored === null) return undefined;
   const newline = stored.indexOf('\n');
   return { firstSeq: Number(stored.slice(0, newline)), replayRecord: stored.slice(newline + 1) };

@@ -17,8 +17,12 @@ export interface CampaignKeys {
   readonly transientIndex: string;
   /** Hash of one transient entity: `v` version token, `e` entity JSON; expires. */
   transient(entityId: string): string;
-  /** The reply to an append made with this idempotency key. */
-  idempotency(key: string): string;
+  /**
+   * Hash: idempotency key -> the outcome of the append made with it ("<first seq>\n<record>"). One
+   * hash per campaign, so ending the session drops every record with one key; it expires
+   * IDEMPOTENCY_TTL after the campaign's last append.
+   */
+  readonly idempotency: string;
   /** Which worker consumes the campaign's stream, with an expiry (the worker's lease). */
   readonly lease: string;
 }
@@ -33,7 +37,7 @@ export function campaignKeys(campaignId: string): CampaignKeys {
     entities: `${prefix}:entities`,
     transientIndex: `${prefix}:transient`,
     transient: (entityId) => `${prefix}:t:${entityId}`,
-    idempotency: (key) => `${prefix}:idem:${key}`,
+    idempotency: `${prefix}:idempotency`,
     lease: `${prefix}:lease`,
   };
 }
@@ -41,7 +45,7 @@ export function campaignKeys(campaignId: string): CampaignKeys {
 /** Campaigns with an active session, for the persistence worker to discover (not hash-tagged). */
 export const ACTIVE_CAMPAIGNS_KEY = 'lk:campaigns:active';
 
-/** The pattern matching every key of one campaign (used to delete them at session end). */
+/** The pattern matching every key of one campaign (for tools and tests; session end needs no scan). */
 export function campaignKeyPattern(campaignId: string): string {
   return `lk:{c:${campaignId}}:*`;
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Entity } from '@lorekeeper/domain';
 import { callFunction } from './functions';
-import { ACTIVE_CAMPAIGNS_KEY, campaignKeyPattern, campaignKeys } from './keys';
+import { ACTIVE_CAMPAIGNS_KEY, campaignKeys } from './keys';
 
 export type SessionStartOutcome =
   | { readonly kind: 'new' | 'existing'; readonly sessionId: string; readonly seq: number }
@@ -96,13 +96,22 @@ export async function activeCampaigns(redis: Redis): Promise<string[]> {
 
 /**
  * Remove every key of the campaign (session end, or Redis found behind the checkpoint). The keys that
- * make up its state go in one UNLINK, so nobody sees half a campaign; the per-entity transient and
- * idempotency keys are swept after.
+ * make up its state, the idempotency records among them, go in one UNLINK, so nobody sees half a
+ * campaign; the transient entities' hashes (listed in the transient index, read first) go after, and
+ * would expire on their own anyway. No key is found by scanning: the cost follows the campaign's own
+ * size, never the size of the whole Redis.
  */
 export async function deleteCampaignKeys(redis: Redis, campaignId: string): Promise<number> {
   // Leave the active set first, so no worker takes a new lease while the keys go.
   await redis.srem(ACTIVE_CAMPAIGNS_KEY, campaignId);
   const keys = campaignKeys(campaignId);
+  const transient: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, ids] = await redis.sscan(keys.transientIndex, cursor, 'COUNT', 1_000);
+    cursor = next;
+    for (const id of ids) transient.push(keys.transient(id));
+  } while (cursor !== '0');
   let deleted = await redis.unlink(
     keys.session,
     keys.seq,
@@ -110,14 +119,12 @@ export async function deleteCampaignKeys(redis: Redis, campaignId: string): Prom
     keys.entities,
     keys.events,
     keys.transientIndex,
+    keys.idempotency,
     keys.lease,
   );
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', campaignKeyPattern(campaignId), 'COUNT', 1_000);
-    cursor = next;
-    if (found.length > 0) deleted += await redis.unlink(...found);
-  } while (cursor !== '0');
+  for (let at = 0; at < transient.length; at += 1_000) {
+    deleted += await redis.unlink(...transient.slice(at, at + 1_000));
+  }
   return deleted;
 }
 

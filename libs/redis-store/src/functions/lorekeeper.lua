@@ -39,9 +39,10 @@ end
 
 -- lk_append: commit one validated batch atomically.
 -- KEYS[1] session hash   KEYS[2] events stream   KEYS[3] seq counter   KEYS[4] versions hash
--- KEYS[5] entities hash  KEYS[6] idempotency key (only read/written when ARGV[2] == '1')
+-- KEYS[5] entities hash  KEYS[6] idempotency hash (idempotency key -> "<first seq>\n<record>")
 -- KEYS[7] transient index set   KEYS[8..] transient entity hashes, referred to by index below
--- ARGV[1] session id     ARGV[2] '1' when an idempotency key was given   ARGV[3] its ttl (s)
+-- ARGV[1] session id     ARGV[2] the idempotency key ('' when none was given)
+-- ARGV[3] how long the idempotency hash lives after the campaign's last keyed append (s)
 -- ARGV[4] results template stored under the idempotency key (JSON, written by the caller)
 -- ARGV[5] transient entity ttl (s)
 -- ARGV[6] n = number of entity entries, then n times 5 slots:
@@ -57,8 +58,8 @@ local function lk_append(keys, args)
   local floor = tonumber(args[#args]) or 0
   local head = tonumber(redis.call('GET', keys[3]) or '0')
   if head < floor then return { 'stale', head } end
-  if args[2] == '1' then
-    local stored = redis.call('GET', keys[6])
+  if args[2] ~= '' then
+    local stored = redis.call('HGET', keys[6], args[2])
     if stored then return { 'replay', stored } end
   end
 
@@ -103,8 +104,9 @@ local function lk_append(keys, args)
     end
   end
 
-  if args[2] == '1' then
-    redis.call('SET', keys[6], first .. '\n' .. args[4], 'EX', args[3])
+  if args[2] ~= '' then
+    redis.call('HSET', keys[6], args[2], first .. '\n' .. args[4])
+    redis.call('EXPIRE', keys[6], args[3])
   end
   return { 'ok', first }
 end
