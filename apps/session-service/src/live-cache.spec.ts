@@ -1,15 +1,16 @@
 import type { LiveEntity } from '@lorekeeper/redis-store';
 import { LiveCache } from './live-cache';
 
-const at = (version: number, token = String(version)): LiveEntity => ({
+const at = (version: number, token = String(version), bytes = 100): LiveEntity => ({
   token,
   entity: token.startsWith('d') ? undefined : { id: 'player:a', kind: 'player', version, state: {} },
   transient: false,
+  bytes,
 });
 
 describe('LiveCache', () => {
   it('answers only when it holds every id, for the same session', () => {
-    const cache = new LiveCache(100);
+    const cache = new LiveCache(10_000);
     cache.remember('c', 's1', [
       ['player:a', at(1)],
       ['region:r', at(3)],
@@ -20,24 +21,25 @@ describe('LiveCache', () => {
   });
 
   it('starts over for a new session, keeps no absent entity and never goes back a version', () => {
-    const cache = new LiveCache(100);
+    const cache = new LiveCache(10_000);
     cache.remember('c', 's1', [['player:a', at(5)]]);
     cache.remember('c', 's1', [['player:a', at(4)]]);
     expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')?.token).toBe('5');
     cache.remember('c', 's1', [['player:a', at(6, 'd6')]]);
     expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')?.token).toBe('d6');
-    cache.remember('c', 's1', [['player:b', { token: '', entity: undefined, transient: false }]]);
+    cache.remember('c', 's1', [['player:b', { token: '', entity: undefined, transient: false, bytes: 0 }]]);
     expect(cache.lookup('c', 's1', ['player:b'])).toBeUndefined();
     cache.remember('c', 's2', [['player:a', at(1)]]);
     expect(cache.lookup('c', 's2', ['player:a'])?.get('player:a')?.token).toBe('1');
     expect(cache.entities).toBe(1);
+    expect(cache.jsonBytes).toBe(100);
     cache.forgetEntity('c', 'player:a');
     expect(cache.lookup('c', 's2', ['player:a'])).toBeUndefined();
-    expect(cache.entities).toBe(0);
+    expect([cache.entities, cache.jsonBytes]).toEqual([0, 0]);
   });
 
-  it('drops the least recently used campaign past its bound', () => {
-    const cache = new LiveCache(4);
+  it('drops the least recently used campaign past its bound in bytes', () => {
+    const cache = new LiveCache(400);
     cache.remember('old', 's', [
       ['player:a', at(1)],
       ['player:b', at(1)],
@@ -49,7 +51,13 @@ describe('LiveCache', () => {
     cache.remember('newer', 's', [['player:a', at(1)]]);
     expect(cache.lookup('used', 's', ['player:a'])).toBeUndefined();
     expect(cache.lookup('old', 's', ['player:a', 'player:b'])).toBeDefined();
-    expect(cache.entities).toBe(4);
-    expect(new LiveCache(0).lookup('c', 's', [])).toBeUndefined();
+    expect([cache.entities, cache.jsonBytes]).toEqual([4, 400]);
+    // One entity bigger than the whole bound is not kept at all.
+    cache.remember('huge', 's', [['player:a', at(1, '1', 1_000)]]);
+    expect(cache.lookup('huge', 's', ['player:a'])).toBeUndefined();
+    expect(cache.jsonBytes).toBeLessThanOrEqual(400);
+    const off = new LiveCache(0);
+    off.remember('c', 's', [['player:a', at(1)]]);
+    expect(off.lookup('c', 's', ['player:a'])).toBeUndefined();
   });
 });

@@ -14,13 +14,15 @@ import { versionOfToken } from '@lorekeeper/redis-store';
  *   by the next commit (`stale`) and the campaign dropped; one that came back at or above it holds
  *   the same history up to there, so an equal token is the same state.
  *
- * Bounded by `maxEntities` across campaigns: past it the least recently used campaign is dropped.
+ * Bounded by `maxBytes` of entity JSON across campaigns (a parsed entity takes about twice its JSON
+ * in the heap): past it the least recently used campaign is dropped.
  */
 export class LiveCache {
   private readonly campaigns = new Map<string, { sessionId: string; entities: Map<string, LiveEntity> }>();
   private size = 0;
+  private bytes = 0;
 
-  constructor(private readonly maxEntities: number) {}
+  constructor(private readonly maxBytes: number) {}
 
   /** Every one of `ids` as last seen in this session, or undefined when any is missing. */
   lookup(campaignId: string, sessionId: string, ids: readonly string[]): Map<string, LiveEntity> | undefined {
@@ -43,7 +45,7 @@ export class LiveCache {
    * loaded from Postgres at any time), and an entry never goes back to an older version.
    */
   remember(campaignId: string, sessionId: string, entities: Iterable<readonly [string, LiveEntity]>): void {
-    if (this.maxEntities === 0) return;
+    if (this.maxBytes === 0) return;
     let entry = this.campaigns.get(campaignId);
     if (entry?.sessionId !== sessionId) {
       this.forget(campaignId);
@@ -55,9 +57,10 @@ export class LiveCache {
       const known = entry.entities.get(id);
       if (known === undefined) this.size += 1;
       else if (versionOfToken(known.token) > versionOfToken(live.token)) continue;
+      this.bytes += live.bytes - (known?.bytes ?? 0);
       entry.entities.set(id, live);
     }
-    while (this.size > this.maxEntities) {
+    while (this.bytes > this.maxBytes) {
       const oldest = this.campaigns.keys().next().value as string;
       this.forget(oldest);
     }
@@ -65,18 +68,29 @@ export class LiveCache {
 
   /** Drop one entity (its compare-and-set failed: someone else changed it). */
   forgetEntity(campaignId: string, entityId: string): void {
-    if (this.campaigns.get(campaignId)?.entities.delete(entityId)) this.size -= 1;
+    const entities = this.campaigns.get(campaignId)?.entities;
+    const known = entities?.get(entityId);
+    if (!entities || !known) return;
+    entities.delete(entityId);
+    this.size -= 1;
+    this.bytes -= known.bytes;
   }
 
   forget(campaignId: string): void {
     const entry = this.campaigns.get(campaignId);
     if (!entry) return;
     this.size -= entry.entities.size;
+    for (const live of entry.entities.values()) this.bytes -= live.bytes;
     this.campaigns.delete(campaignId);
   }
 
   /** Entries held, across campaigns (for tests and metrics). */
   get entities(): number {
     return this.size;
+  }
+
+  /** Their JSON bytes, across campaigns. */
+  get jsonBytes(): number {
+    return this.bytes;
   }
 }

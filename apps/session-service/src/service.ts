@@ -51,7 +51,7 @@ export async function startSessionService(
     appendGate: new CampaignGate(config.sessionService.appendConcurrency),
     seqFloors: new SeqFloors(),
     loadedRegions: new LoadedRegions(),
-    liveCache: new LiveCache(config.sessionService.liveCacheEntities),
+    liveCache: new LiveCache(config.sessionService.liveCacheBytes),
     now: () => new Date(),
   };
   let app: INestMicroservice | undefined;

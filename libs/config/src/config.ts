@@ -27,8 +27,8 @@ export interface Config {
     readonly casRetries: number;
     /** Appends of one campaign validated and committed at once by one process (1: one at a time). */
     readonly appendConcurrency: number;
-    /** Live entities a session-service process keeps parsed in memory across campaigns (0: none). */
-    readonly liveCacheEntities: number;
+    /** Bytes of entity JSON a session-service process keeps parsed in memory across campaigns (0: none). */
+    readonly liveCacheBytes: number;
   };
   readonly worker: {
     readonly httpPort: number;
@@ -71,7 +71,7 @@ const environment = z.object({
   TRANSIENT_TTL_SECONDS: positive.default(900),
   CAS_RETRIES: positive.default(5),
   APPEND_CONCURRENCY: positive.default(16),
-  LIVE_CACHE_ENTITIES: z.coerce.number().int().nonnegative().default(200_000),
+  LIVE_CACHE_MB: z.coerce.number().nonnegative().default(16),
   WORKER_HTTP_PORT: port.default(9465),
   AUTOSAVE_INTERVAL_MS: z.coerce.number().int().nonnegative().default(300_000),
   BACKLOG_EVENTS: positive.default(10_000),
@@ -127,7 +127,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       transientTtlSeconds: e.TRANSIENT_TTL_SECONDS,
       casRetries: e.CAS_RETRIES,
       appendConcurrency: e.APPEND_CONCURRENCY,
-      liveCacheEntities: e.LIVE_CACHE_ENTITIES,
+      liveCacheBytes: Math.round(e.LIVE_CACHE_MB * 1024 * 1024),
     },
     worker: {
       httpPort: e.WORKER_HTTP_PORT,

@@ -10,6 +10,8 @@ export interface LiveEntity {
   readonly token: string;
   readonly entity: Entity | undefined;
   readonly transient: boolean;
+  /** The length of the entity's JSON (0 when absent): what holding it costs, roughly. */
+  readonly bytes: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function readLive(
         token,
         entity: json && !isTombstone(token) ? (JSON.parse(json) as Entity) : undefined,
         transient: false,
+        bytes: json?.length ?? 0,
       });
     });
   }
@@ -56,6 +59,7 @@ export async function readLive(
       token: token ?? ABSENT,
       entity: json ? (JSON.parse(json) as Entity) : undefined,
       transient: true,
+      bytes: json?.length ?? 0,
     });
   }
   return result;

@@ -172,7 +172,12 @@ function written(batch: PreparedBatch): [string, LiveEntity][] {
     .filter((write) => write.newToken !== write.expectedToken)
     .map((write) => [
       write.entityId,
-      { token: write.newToken, entity: write.entity ?? undefined, transient: write.transient },
+      {
+        token: write.newToken,
+        entity: write.entity ?? undefined,
+        transient: write.transient,
+        bytes: write.json?.length ?? 0,
+      },
     ]);
 }
 

@@ -146,6 +146,7 @@ async function validate(
         expectedToken: read.token,
         newToken,
         entity: entity ?? null,
+        ...(entity ? { json: JSON.stringify(entity) } : {}),
       });
     } else if (fromPostgres.has(id) && entity) {
       // Only referenced, and not live yet: make it live with its durable state.
@@ -155,6 +156,7 @@ async function validate(
         expectedToken: ABSENT,
         newToken: liveToken(entity.version),
         entity,
+        json: JSON.stringify(entity),
       });
     } else {
       writes.push({
