@@ -194,7 +194,7 @@ export class CampaignConsumer {
         }
         await this.loadMissing([entry.event]);
         this.fold.fold(entry.event, entry.bytes, now);
-        if (entry.event.seq > this.fold.durable.seq && this.fold.isMajor(entry.event)) this.majorSeen = true;
+        if (entry.event.seq > this.fold.durable.seq && this.awaited(entry.event, now)) this.majorSeen = true;
         this.attempts.delete(entry.streamId);
         this.deps.metrics.eventsFolded.inc();
         done += 1;
@@ -212,6 +212,19 @@ export class CampaignConsumer {
       }
     }
     return done;
+  }
+
+  /**
+   * True for a major event whose append may still be waiting for it to be durable: such an event
+   * forces a flush. One committed more than twice DURABLE_WAIT_MS ago (twice: slack for the clocks of
+   * two hosts) has had its reply already, `durable: false`; met while catching up a backlog, it is
+   * flushed with the backlog instead, so a backlog full of quest completions coalesces into few large
+   * flushes rather than one per read.
+   */
+  private awaited(event: StreamEvent, now: number): boolean {
+    if (!this.fold.isMajor(event)) return false;
+    const age = now - Date.parse(event.meta.at);
+    return !(age > 2 * this.deps.config.sessionService.durableWaitMs);
   }
 
   /**
