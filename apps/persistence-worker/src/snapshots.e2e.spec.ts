@@ -38,7 +38,11 @@ async function autoSnapshots(campaignId: string, playerId: string): Promise<Auto
   }));
 }
 
-/** `appends` times 4 one-gold events for the player, then a save; returns the gold it started with. */
+/**
+ * `appends` times 4 one-gold events for the player, with a save after every 5 appends (20 events):
+ * each save is a flush after which a snapshot is considered, however fast or slow the worker reads.
+ * Returns the gold the player started with.
+ */
 async function play(
   world: WorldDocument,
   playerId: string,
@@ -47,7 +51,7 @@ async function play(
   const campaignId = await h.createCampaign(world);
   const sessionId = await h.startSession(campaignId, [playerId]);
   const startGold = (world.entities.find((e) => e.id === playerId)?.state as { gold: number }).gold;
-  for (let i = 0; i < appends; i += 1) {
+  for (let i = 1; i <= appends; i += 1) {
     const reply = await h.request(campaignId, 'append', {
       sessionId,
       events: Array.from({ length: 4 }, () => ({
@@ -57,8 +61,10 @@ async function play(
       })),
     });
     expect(reply.body.error).toBeUndefined();
+    if (i % 5 === 0 || i === appends) {
+      expect((await h.request(campaignId, 'save', { sessionId }, 30_000)).body.seq).toBe(i * 4);
+    }
   }
-  expect((await h.request(campaignId, 'save', { sessionId })).body.seq).toBe(appends * 4);
   return { campaignId, startGold };
 }
 
