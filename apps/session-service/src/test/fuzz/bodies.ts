@@ -250,10 +250,14 @@ export function doomedAppend(campaign: GuardedCampaign, context: FuzzContext, rn
     case 0: {
       // A version other than the entity's: VERSION_CONFLICT, and none of the batch applies.
       const target = rng.pick(['player:alice', 'player:bob', 'npc:goblin', 'world'] as const);
-      const current = campaign.entities.get(target)?.version ?? 0;
-      const event = { ...validEventFor(target, rng), expectedVersion: current + rng.int(1, 1_000) };
+      const before = batch(rng, rng.int(0, 4));
+      // The version the target is at when the event comes: earlier events of the batch may move it.
+      const at =
+        (campaign.entities.get(target)?.version ?? 0) +
+        before.filter((e) => (e as { entityId?: unknown }).entityId === target).length;
+      const event = { ...validEventFor(target, rng), expectedVersion: at + rng.int(1, 1_000) };
       return {
-        payload: text({ sessionId, events: [...batch(rng, rng.int(0, 4)), event] }),
+        payload: text({ sessionId, events: [...before, event] }),
         expect: { kind: 'refused', code: 'VERSION_CONFLICT' },
         category: 'append with a wrong version',
       };
