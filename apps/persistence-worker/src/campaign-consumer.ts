@@ -1,12 +1,6 @@
 import { isUnavailable } from '@lorekeeper/config';
 import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
-import {
-  createSnapshot,
-  findEntities,
-  findSnapshotAtOrBefore,
-  recordDeadLetter,
-  setCampaignStatus,
-} from '@lorekeeper/pg-store';
+import { findEntities, recordDeadLetter, setCampaignStatus } from '@lorekeeper/pg-store';
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
 import {
   acknowledge,
@@ -20,6 +14,7 @@ import {
 import { CampaignFold } from './campaign-fold';
 import type { WorkerDeps } from './deps';
 import { FencedError, flushCampaign } from './flush';
+import { ReplaySnapshots } from './replay-snapshots';
 
 const READ_COUNT = 1_000;
 
@@ -45,10 +40,7 @@ export class CampaignConsumer {
   private lastFlushAt = Date.now();
   private retryAt = 0;
   private failures = 0;
-  /** The campaign's latest snapshot; read from Postgres after the first flush. */
-  private lastSnapshot: { readonly seq: number; readonly entityCount: number } | undefined;
-  /** A replay snapshot being taken, beside folding and flushing. */
-  private snapshotting: Promise<void> | undefined;
+  private readonly snapshots: ReplaySnapshots;
   /** The Redis session whose stream this consumer folds (read when it joins the group). */
   private sessionId: string | undefined;
 
@@ -58,6 +50,7 @@ export class CampaignConsumer {
     checkpoint: Checkpoint,
   ) {
     this.fold = new CampaignFold(campaignId, checkpoint, deps.registry);
+    this.snapshots = new ReplaySnapshots(deps, campaignId);
   }
 
   get status(): ConsumerState {
@@ -119,7 +112,7 @@ export class CampaignConsumer {
    */
   async drain(): Promise<void> {
     await this.flushing;
-    await this.snapshotting;
+    await this.snapshots.settled();
     if (this.state !== 'running' || !this.fold.hasWork) return;
     if (await this.sessionGone()) {
       this.giveUp('the session is gone from Redis without a final sync');
@@ -348,7 +341,7 @@ export class CampaignConsumer {
           this.campaignId,
           batch.to.seq - this.deps.config.worker.streamKeep + 1,
         );
-        this.maybeSnapshot();
+        this.snapshots.afterFlush(batch.to.seq);
       } catch (error) {
         this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });
         if (error instanceof FencedError) {
@@ -376,42 +369,6 @@ export class CampaignConsumer {
         this.flushing = undefined;
       }
     })();
-  }
-
-  /**
-   * Copy the durable state into a replay snapshot (inside Postgres) every SNAPSHOT_EVERY_EVENTS
-   * events, or every as many events as the campaign has entities if that is more: a snapshot copies
-   * every entity, so this keeps its cost at no more than one row per event folded, whatever the
-   * world's size, while `lorekeeper state --at` folds at most that many archived events. It runs beside
-   * the folding and flushing (its own REPEATABLE READ transaction sees one checkpoint and the state
-   * at it). A failed snapshot costs only replay speed: logged, and tried again after the next flush.
-   */
-  private maybeSnapshot(): void {
-    const every = this.deps.config.worker.snapshotEveryEvents;
-    if (every === 0 || this.snapshotting) return;
-    const snapshotting = this.snapshotIfDue(every).finally(() => {
-      if (this.snapshotting === snapshotting) this.snapshotting = undefined;
-    });
-    this.snapshotting = snapshotting;
-  }
-
-  private async snapshotIfDue(every: number): Promise<void> {
-    try {
-      const seq = this.fold.durable.seq;
-      this.lastSnapshot ??= (await findSnapshotAtOrBefore(this.deps.db, this.campaignId, seq)) ?? {
-        seq: 0,
-        entityCount: 0,
-      };
-      if (seq - this.lastSnapshot.seq < Math.max(every, this.lastSnapshot.entityCount)) return;
-      const snapshot = await createSnapshot(this.deps.db, this.campaignId, (at) => `auto-${at}`);
-      this.lastSnapshot = snapshot;
-      this.deps.logger.info(
-        { campaignId: this.campaignId, seq: snapshot.seq, entities: snapshot.entityCount },
-        'took a replay snapshot',
-      );
-    } catch (error) {
-      this.deps.logger.warn({ campaignId: this.campaignId, err: error }, 'replay snapshot failed');
-    }
   }
 
   private report(now: number): void {

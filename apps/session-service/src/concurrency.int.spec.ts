@@ -19,6 +19,19 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+/** Another session-service instance in the same queue group, on the same Redis and database. */
+function startSecondInstance() {
+  return startSessionService(
+    loadConfig({
+      ...process.env,
+      DATABASE_URL: h.db.url,
+      NATS_URL: `nats://${h.nats.getServer()}`,
+      SESSION_HTTP_PORT: '0',
+    }),
+    pino({ level: 'silent' }),
+  );
+}
+
 describe('concurrent appends', () => {
   it('lose no update when 50 clients change the same player at once, and use every version once', async () => {
     const campaignId = await h.createCampaign(tinyWorld);
@@ -65,16 +78,7 @@ describe('concurrent appends', () => {
   });
 
   it('serialises appends from two service instances through the compare-and-set', async () => {
-    // A second instance in the same queue group, on the same Redis and database.
-    const second = await startSessionService(
-      loadConfig({
-        ...process.env,
-        DATABASE_URL: h.db.url,
-        NATS_URL: `nats://${h.nats.getServer()}`,
-        SESSION_HTTP_PORT: '0',
-      }),
-      pino({ level: 'silent' }),
-    );
+    const second = await startSecondInstance();
     try {
       const campaignId = await h.createCampaign(tinyWorld);
       const sessionId = await h.startSession(campaignId, ['player:alice']);
@@ -98,15 +102,7 @@ describe('concurrent appends', () => {
   });
 
   it('decides every append on the current state, whatever another instance changed since it last looked', async () => {
-    const second = await startSessionService(
-      loadConfig({
-        ...process.env,
-        DATABASE_URL: h.db.url,
-        NATS_URL: `nats://${h.nats.getServer()}`,
-        SESSION_HTTP_PORT: '0',
-      }),
-      pino({ level: 'silent' }),
-    );
+    const second = await startSecondInstance();
     try {
       const campaignId = await h.createCampaign(tinyWorld);
       const sessionId = await h.startSession(campaignId, ['player:alice']);
