@@ -8,6 +8,7 @@ import {
   ensureGroup,
   readAndClaimRange,
   readGroup,
+  readHeadSeq,
   readSession,
   trimBelow,
 } from '@lorekeeper/redis-store';
@@ -17,6 +18,7 @@ import { FencedError, flushCampaign } from './flush';
 import { ReplaySnapshots } from './replay-snapshots';
 
 const READ_COUNT = 1_000;
+const TAIL_CHECK_MS = 1_000;
 
 export type ConsumerState = 'running' | 'quarantined' | 'lost';
 
@@ -41,6 +43,11 @@ export class CampaignConsumer {
   private retryAt = 0;
   private failures = 0;
   private readonly snapshots: ReplaySnapshots;
+  private tailCheckedAt = 0;
+  /** The last read came back full: more is waiting in the stream. */
+  private behind = false;
+  /** A read sent before the last one was folded (see readAhead). */
+  private ahead: Promise<Settled<ReadEntry[]>> | undefined;
   /** The Redis session whose stream this consumer folds (read when it joins the group). */
   private sessionId: string | undefined;
 
@@ -77,8 +84,8 @@ export class CampaignConsumer {
   async step(now = Date.now()): Promise<number> {
     if (this.state !== 'running') return 0;
     // Folding goes on while a flush is written (the next flush takes what it folds), up to the
-    // backlog bound: past it, wait for the flush.
-    if (this.flushing && this.fold.backlog.events >= this.deps.config.worker.backlogEvents) return 0;
+    // backlog bound past the batch being written: past it, wait for the flush.
+    if (this.flushing && this.fold.sinceBatch >= this.backlogBound().events) return 0;
     if (!this.grouped) {
       if (!(await ensureGroup(this.deps.redis, this.campaignId))) return 0;
       this.sessionId = (await readSession(this.deps.redis, this.campaignId))?.id;
@@ -87,7 +94,8 @@ export class CampaignConsumer {
     }
     let read: ReadEntry[] = [];
     try {
-      if (this.unfolded.length === 0) read = await this.read();
+      if (this.unfolded.length === 0) read = await this.readAhead();
+      if (read.length === 0 && this.unfolded.length === 0) read = await this.claimTail(now);
     } catch (error) {
       // The group is gone with the stream: Redis lost the campaign (flushed, or restarted empty).
       if (!(error instanceof Error) || !/NOGROUP/.test(error.message)) throw error;
@@ -97,7 +105,8 @@ export class CampaignConsumer {
     const entries = [...this.unfolded, ...read];
     this.unfolded = [];
     const folded = await this.foldAll(entries, now);
-    this.maybeFlush(now, read.length < READ_COUNT);
+    if (read.length > 0 || this.unfolded.length === 0) this.behind = read.length >= READ_COUNT;
+    this.maybeFlush(now, !this.behind);
     this.report(now);
     return folded;
   }
@@ -144,6 +153,37 @@ export class CampaignConsumer {
     }
   }
 
+  /**
+   * The next entries: those read ahead during the last fold, if any. After a full read the stream
+   * likely holds more (catching up), so the next read is sent at once and Redis answers it while
+   * this one is folded.
+   */
+  private async readAhead(): Promise<ReadEntry[]> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const read = ahead ? await settledValue(ahead) : await this.read();
+    if (read.length === READ_COUNT && this.pendingCursor === undefined) {
+      this.ahead = settle(this.read());
+    }
+    return read;
+  }
+
+  /**
+   * Entries at the stream's tail that a paused former owner was given after this consumer joined:
+   * no later entry reveals that gap (fillGap), so when the stream looks drained, compare the fold
+   * with the campaign's head seq and claim what lies between. At most once a second, or at once when
+   * a save or session end waits for the head.
+   */
+  private async claimTail(now: number): Promise<ReadEntry[]> {
+    if (this.requested === undefined && now - this.tailCheckedAt < TAIL_CHECK_MS) return [];
+    this.tailCheckedAt = now;
+    const head = await readHeadSeq(this.deps.redis, this.campaignId);
+    const from = this.fold.head.seq + 1;
+    if (head < from) return [];
+    const to = Math.min(head, from + READ_COUNT - 1);
+    return readAndClaimRange(this.deps.redis, this.campaignId, this.deps.workerId, from, to);
+  }
+
   private async read(): Promise<ReadEntry[]> {
     if (this.pendingCursor !== undefined) {
       const pending = await readGroup(
@@ -179,13 +219,16 @@ export class CampaignConsumer {
       try {
         if (!entry.ok && entry.trimmed && this.fold.acknowledgeTrimmed(entry.streamId)) continue;
         if (!entry.ok) throw new Error(`undecodable stream entry: ${entry.error}`);
-        const gap = await this.fillGap(entry.event);
-        if (gap.length > 0) {
-          entries.splice(i, 0, ...gap);
-          i -= 1;
-          continue;
+        // Almost always neither: the entry follows the last one and its entity is cached.
+        if (entry.event.seq > this.fold.head.seq + 1) {
+          const gap = await this.fillGap(entry.event);
+          if (gap.length > 0) {
+            entries.splice(i, 0, ...gap);
+            i -= 1;
+            continue;
+          }
         }
-        await this.loadMissing([entry.event]);
+        if (this.fold.misses(entry.event)) await this.loadMissing([entry.event]);
         this.fold.fold(entry.event, entry.bytes, now);
         if (entry.event.seq > this.fold.durable.seq && this.awaited(entry.event, now)) this.majorSeen = true;
         this.attempts.delete(entry.streamId);
@@ -283,15 +326,28 @@ export class CampaignConsumer {
 
   private maybeFlush(now: number, caughtUp: boolean): void {
     if (this.flushing || now < this.retryAt || !this.fold.hasWork || this.state !== 'running') return;
-    const { autosaveIntervalMs, backlogEvents, backlogBytes } = this.deps.config.worker;
+    const { autosaveIntervalMs } = this.deps.config.worker;
     const backlog = this.fold.backlog;
+    const bound = this.backlogBound();
     let trigger: SyncTrigger | undefined;
     if (this.majorSeen) trigger = 'major';
     else if (this.requested && caughtUp) trigger = this.requested;
-    else if (backlog.events >= backlogEvents || backlog.bytes >= backlogBytes) trigger = 'backlog';
+    else if (backlog.events >= bound.events || backlog.bytes >= bound.bytes) trigger = 'backlog';
     else if (now - this.lastFlushAt >= autosaveIntervalMs) trigger = 'autosave';
     else if (this.fold.head.seq === this.fold.durable.seq) trigger = 'redelivery';
     if (trigger) this.startFlush(trigger);
+  }
+
+  /**
+   * When a flush is due by size. Behind (the last read came back full: a backlog waits in the stream),
+   * the bounds grow by CATCH_UP_BACKLOG_FACTOR: the events are in Redis already, so flushing less
+   * often costs no Redis memory, and each entity changed all through the backlog is written once per
+   * flush instead of once per BACKLOG_EVENTS (docs/configuration.md).
+   */
+  private backlogBound(): { events: number; bytes: number } {
+    const { backlogEvents, backlogBytes, catchUpBacklogFactor } = this.deps.config.worker;
+    const factor = this.behind ? catchUpBacklogFactor : 1;
+    return { events: backlogEvents * factor, bytes: backlogBytes * factor };
   }
 
   private startFlush(trigger: SyncTrigger): void {
@@ -380,4 +436,20 @@ export class CampaignConsumer {
       backlog.oldestAt === undefined ? 0 : (now - backlog.oldestAt) / 1_000,
     );
   }
+}
+
+type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+/** A promise that never rejects, so one nobody awaits yet cannot become an unhandled rejection. */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+async function settledValue<T>(settled: Promise<Settled<T>>): Promise<T> {
+  const outcome = await settled;
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
 }

@@ -25,7 +25,11 @@ describe('CampaignFold', () => {
     const batch = fold.batch();
 
     // Folded during the flush: must not leak into the batch being written.
+    expect(fold.sinceBatch).toBe(0);
     fold.fold(gold(3, 3, 1), 100, 0);
+    // What the fold-ahead bound counts while the batch is written (the backlog still holds both).
+    expect(fold.sinceBatch).toBe(1);
+    expect(fold.backlog.events).toBe(3);
     expect(batch.events.map((e) => e.seq)).toEqual([1, 2]);
     expect(batch.streamIds).toEqual(['1-0', '2-0']);
     expect(batch.upserts).toEqual([{ ...alice, version: 2, state: { ...aliceState, gold: 20 } }]);
@@ -34,6 +38,7 @@ describe('CampaignFold', () => {
     fold.committed(batch);
     expect(fold.durable.seq).toBe(2);
     expect(fold.backlog).toMatchObject({ events: 1, bytes: 100 });
+    expect(fold.sinceBatch).toBe(1);
     const next = fold.batch();
     expect(next.from.seq).toBe(2);
     expect(next.events.map((e) => e.seq)).toEqual([3]);

@@ -31,6 +31,8 @@ export class CampaignFold {
   private lastFolded: Checkpoint;
   private bytes = 0;
   private oldestUnflushedAt: number | undefined;
+  /** Entries in the last batch taken and not committed yet. */
+  private taken = 0;
 
   constructor(
     readonly campaignId: string,
@@ -48,6 +50,11 @@ export class CampaignFold {
     return this.lastFolded;
   }
 
+  /** Entries folded since the last batch was taken (the backlog while that batch is written). */
+  get sinceBatch(): number {
+    return this.streamIds.length - this.taken;
+  }
+
   /** Events and bytes folded since the checkpoint, for the backlog bound and lag metrics. */
   get backlog(): { events: number; bytes: number; oldestAt: number | undefined } {
     return { events: this.streamIds.length, bytes: this.bytes, oldestAt: this.oldestUnflushedAt };
@@ -56,10 +63,13 @@ export class CampaignFold {
   /** Ids of persistent entities the next events touch that are not cached yet. */
   missing(events: readonly StreamEvent[]): string[] {
     const ids = new Set<string>();
-    for (const event of events) {
-      if (this.isPersistent(event) && !this.entities.has(event.entityId)) ids.add(event.entityId);
-    }
+    for (const event of events) if (this.misses(event)) ids.add(event.entityId);
     return [...ids];
+  }
+
+  /** True when the event's entity is persistent and not cached yet. */
+  misses(event: StreamEvent): boolean {
+    return !this.entities.has(event.entityId) && this.isPersistent(event);
   }
 
   /** Cache durable values; an id asked for but not given does not exist in Postgres. */
@@ -136,6 +146,7 @@ export class CampaignFold {
       if (entity) upserts.push(entity);
       else deletes.push(id);
     }
+    this.taken = this.streamIds.length;
     return {
       from: this.checkpoint,
       to: this.lastFolded,
@@ -160,6 +171,7 @@ export class CampaignFold {
     this.events = this.events.slice(batch.events.length);
     this.streamIds = this.streamIds.slice(batch.streamIds.length);
     this.bytes -= batch.bytes;
+    this.taken = 0;
     this.oldestUnflushedAt = this.streamIds.length > 0 ? Date.now() : undefined;
     // Keep memory bounded: forget clean entities once the cache grows large; Postgres has them.
     if (this.entities.size > 50_000) {

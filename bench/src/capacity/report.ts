@@ -43,7 +43,7 @@ export function renderReport(results: CapacityResults): string {
       `(${results.world.insertSeconds.toFixed(1)} s), not through \`campaign.<id>.create\`: a document this size is far over NATS's max_payload.`,
     '',
     ...sessionStartSection(results.sessionStart),
-    ...workerSection(results.worker, options, defaults.backlogEvents),
+    ...workerSection(results.worker, options, defaults.backlogEvents, defaults.catchUpBacklogFactor),
     ...lagSection(results.lag, options, defaults),
     ...profileSection(results.worker),
     ...analysis(results),
@@ -83,6 +83,7 @@ function workerSection(
   worker: WorkerPartResult | undefined,
   options: CapacityOptions,
   backlogEvents: number,
+  catchUpFactor: number,
 ): string[] {
   if (!worker) return [];
   const mixEps = of(worker.mix, (s) => s.eventsPerSecond);
@@ -98,7 +99,8 @@ function workerSection(
       `from the ${options.activePlayers}-player session on this world (the sim's action weights: moves, gold, xp, trades, ` +
       'fights with transient combat, transient dialogue, quest steps with ~1 % major quest completions), every event folded ' +
       'with `evolve` as it was made and written into the stream as lk_append writes it (XADD `<seq>-0`, pipelined). Then the ' +
-      `running worker (defaults: BACKLOG_EVENTS ${n(backlogEvents)}) is told the campaign is active and timed until the ` +
+      `running worker (defaults: BACKLOG_EVENTS ${n(backlogEvents)}, CATCH_UP_BACKLOG_FACTOR ${n(catchUpFactor)}: ` +
+      `flushes of up to ${n(backlogEvents * catchUpFactor)} events while it is behind) is told the campaign is active and timed until the ` +
       'Postgres checkpoint reaches the last seq. Rows from its sync_log.',
     '',
     '| load | events | events/s (median) | entity rows / 1,000 events | flushes | events archived | target |',

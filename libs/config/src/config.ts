@@ -35,6 +35,8 @@ export interface Config {
     readonly autosaveIntervalMs: number;
     readonly backlogEvents: number;
     readonly backlogBytes: number;
+    /** While the worker is behind (its last read came back full), the backlog bounds are this many times larger. */
+    readonly catchUpBacklogFactor: number;
     readonly leaseMs: number;
     /** Entries kept in the stream behind the checkpoint for live debugging. */
     readonly streamKeep: number;
@@ -76,6 +78,7 @@ const environment = z.object({
   AUTOSAVE_INTERVAL_MS: z.coerce.number().int().nonnegative().default(300_000),
   BACKLOG_EVENTS: positive.default(10_000),
   BACKLOG_BYTES: positive.default(8 * 1024 * 1024),
+  CATCH_UP_BACKLOG_FACTOR: positive.default(4),
   LEASE_MS: positive.default(15_000),
   STREAM_KEEP: z.coerce.number().int().nonnegative().default(1_000),
   SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().nonnegative().default(100_000),
@@ -134,6 +137,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       autosaveIntervalMs: e.AUTOSAVE_INTERVAL_MS,
       backlogEvents: e.BACKLOG_EVENTS,
       backlogBytes: e.BACKLOG_BYTES,
+      catchUpBacklogFactor: e.CATCH_UP_BACKLOG_FACTOR,
       leaseMs: e.LEASE_MS,
       streamKeep: e.STREAM_KEEP,
       snapshotEveryEvents: e.SNAPSHOT_EVERY_EVENTS,

@@ -1,0 +1,74 @@
+import pino from 'pino';
+import { loadConfig } from '@lorekeeper/config';
+import { referenceRegistry } from '@lorekeeper/domain';
+import { readCheckpoint } from '@lorekeeper/pg-store';
+import { CONSUMER_GROUP, campaignKeys } from '@lorekeeper/redis-store';
+import { tinyWorld } from '@lorekeeper/testing';
+import { CampaignConsumer } from './campaign-consumer';
+import { createWorkerMetrics } from './ops/metrics';
+import { appendUntilAnswered } from './test/game';
+import type { System } from './test/system';
+import { startSystem } from './test/system';
+
+let h: System;
+
+beforeAll(async () => {
+  h = await startSystem('tailgap');
+});
+afterAll(() => h.close());
+
+const gold = (delta: number) => [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }];
+
+describe('a consumer whose former owner was given the stream tail', () => {
+  it('claims the tail when the stream looks drained, and checkpoints up to the head', async () => {
+    const campaignId = await h.createCampaign(tinyWorld, 'tailgap');
+    const sessionId = await h.startSession(campaignId, ['player:alice']);
+    for (let i = 1; i <= 3; i += 1) await appendUntilAnswered(h.nats, campaignId, sessionId, gold(i));
+    const config = loadConfig({ ...process.env, ...h.env });
+    const consumer = new CampaignConsumer(
+      {
+        config,
+        registry: referenceRegistry,
+        redis: h.redis,
+        db: h.db.db,
+        metrics: createWorkerMetrics(),
+        logger: pino({ level: 'silent' }),
+        workerId: 'worker-new',
+      },
+      campaignId,
+      await readCheckpoint(h.db.db, campaignId),
+    );
+    // Joins the group and folds seqs 1..3.
+    while (consumer.checkpoint.seq < 3) {
+      consumer.requestFlush('manual');
+      await consumer.step();
+      await consumer.drain();
+    }
+
+    // A former owner, paused past its lease, wakes and reads the two newest entries before it learns
+    // it lost the campaign: no later entry will ever show the new owner that gap.
+    for (let i = 4; i <= 5; i += 1) await appendUntilAnswered(h.nats, campaignId, sessionId, gold(i));
+    const stolen = (await h.redis.xreadgroup(
+      'GROUP',
+      CONSUMER_GROUP,
+      'worker-old',
+      'COUNT',
+      10,
+      'STREAMS',
+      campaignKeys(campaignId).events,
+      '>',
+    )) as [string, [string, string[]][]][];
+    expect(stolen[0]?.[1].map(([id]) => id)).toEqual(['4-0', '5-0']);
+
+    consumer.requestFlush('manual');
+    for (let i = 0; i < 10 && consumer.checkpoint.seq < 5; i += 1) {
+      await consumer.step();
+      await consumer.drain();
+    }
+    expect(consumer.checkpoint.seq).toBe(5);
+    expect((await readCheckpoint(h.db.db, campaignId)).seq).toBe(5);
+    // The tail is now this consumer's, and acknowledged.
+    const pending = (await h.redis.xpending(campaignKeys(campaignId).events, CONSUMER_GROUP)) as [number];
+    expect(pending[0]).toBe(0);
+  }, 60_000);
+});
