@@ -38,8 +38,10 @@ export interface StepResult {
  * Offer `step.eventsPerSecond` in requests of `step.batch` events for `step.seconds`: request i is due
  * at start + i * batch / rate whatever happened to earlier ones (an open loop), and its latency is
  * measured from that due time. A request carrying the rest of a turn starts only after the request
- * with the turn's earlier events is answered, as a game server would send them. Waits for every
- * request sent to be answered before returning, so steps never overlap.
+ * with the turn's earlier events is answered, as a game server would send them; for an ordered
+ * workload, a request also waits for the requests in flight that change an entity its events touch
+ * (write or read), as a game server orders a player's actions (its latency counts the wait). Waits for
+ * every request sent to be answered before returning, so steps never overlap.
  */
 export async function runStep(step: LoadStep, workload: Workload, send: Send): Promise<StepResult> {
   const interval = (1_000 * step.batch) / step.eventsPerSecond;
@@ -56,6 +58,8 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
   let slotFreed: (() => void) | undefined;
   let lastTurn = -1;
   let previous: Promise<unknown> = Promise.resolve();
+  const writers = new Map<string, Promise<unknown>>();
+  const busy = (entityId: string) => writers.has(entityId);
   const start = performance.now();
   const windowEnd = start + step.seconds * 1_000;
 
@@ -101,12 +105,28 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
       }
       break;
     }
-    const events = Array.from({ length: step.batch }, () => workload.next());
+    const events = Array.from({ length: step.batch }, () => workload.next(busy));
     const chained = events[0]!.turn === lastTurn;
     lastTurn = events[events.length - 1]!.turn;
     outstanding += 1;
     requests += 1;
-    previous = dispatch(events, due, chained ? previous : undefined);
+    const before = new Set<Promise<unknown>>(chained ? [previous] : []);
+    if (workload.ordered) {
+      for (const event of events) {
+        for (const id of [event.entityId, ...event.reads]) {
+          const writer = writers.get(id);
+          if (writer) before.add(writer);
+        }
+      }
+    }
+    const sent = dispatch(events, due, before.size > 0 ? Promise.all(before) : undefined);
+    previous = sent;
+    if (workload.ordered) {
+      for (const event of events) writers.set(event.entityId, sent);
+      void sent.then(() => {
+        for (const event of events) if (writers.get(event.entityId) === sent) writers.delete(event.entityId);
+      });
+    }
   }
   while (outstanding > 0) await new Promise<void>((resolve) => (slotFreed = resolve));
   return {

@@ -1,5 +1,5 @@
 import type { Entity, PlayerState, RegionState } from '@lorekeeper/domain';
-import { definitionOf, seededRandom } from '@lorekeeper/domain';
+import { definitionOf, referencesOf, seededRandom } from '@lorekeeper/domain';
 import { WorldView } from './world-view';
 
 /** One event as the bench sends it, with the turn it belongs to and its entity afterwards. */
@@ -13,16 +13,25 @@ export interface BenchEvent {
   readonly entity: Entity | null;
   /** A major event: Lorekeeper replies to its batch only once the worker has made it durable. */
   readonly major: boolean;
+  /** Other entities the event reads (its data's references: the NPC a combat action strikes). */
+  readonly reads: readonly string[];
 }
 
 /** An endless source of valid events; `forget` re-reads entities the service refused to change. */
 export interface Workload {
-  next(): BenchEvent;
+  /** The next event; `busy` says which entities have a change in flight, for the next turn to avoid. */
+  next(busy?: (entityId: string) => boolean): BenchEvent;
+  /**
+   * Whether an event waits for the requests in flight that change the entities it touches, as a game
+   * server orders a player's actions: true where events depend on earlier ones (a trade in the region
+   * just moved to), false where none can be refused (gold and xp gains, raced on purpose).
+   */
+  readonly ordered: boolean;
   forget(entityId: string, truth: Entity | undefined): void;
 }
 
 type Action = 'move' | 'gold' | 'xp' | 'trade' | 'fight' | 'dialogue' | 'quest';
-type Draft = Omit<BenchEvent, 'turn' | 'entity' | 'major'>;
+type Draft = Omit<BenchEvent, 'turn' | 'entity' | 'major' | 'reads'>;
 
 /**
  * The simulated game's mix (apps/sim ACTION_MIX, same weights), written again here because a bench
@@ -42,8 +51,12 @@ export const GAME_MIX: readonly (readonly [Action, number])[] = [
 
 export function gameMix(world: readonly Entity[], players: readonly string[], seed: number): Workload {
   const random = seededRandom(seed);
-  return turnsOf(new WorldView(world), (view, turn) => {
-    const playerId = players[Math.floor(random() * players.length)]!;
+  return turnsOf(new WorldView(world), true, (view, turn, busy) => {
+    // Many players act at once, each waiting for its last action's reply: pick one that is not.
+    let playerId = players[Math.floor(random() * players.length)]!;
+    for (let tries = 1; tries < 8 && busy(playerId); tries += 1) {
+      playerId = players[Math.floor(random() * players.length)]!;
+    }
     return playerTurn(view, playerId, turn, random);
   });
 }
@@ -51,7 +64,7 @@ export function gameMix(world: readonly Entity[], players: readonly string[], se
 /** Many events on few entities: gold and xp for `players`, spread at random. */
 export function hotEntities(world: readonly Entity[], players: readonly string[], seed: number): Workload {
   const random = seededRandom(seed);
-  return turnsOf(new WorldView(world), () => {
+  return turnsOf(new WorldView(world), false, () => {
     const entityId = players[Math.floor(random() * players.length)]!;
     const amount = 1 + Math.floor(random() * 20);
     return random() < 0.5
@@ -61,16 +74,21 @@ export function hotEntities(world: readonly Entity[], players: readonly string[]
 }
 
 /** Turn drafts into a stream of events, folding each into the view as it is handed out. */
-function turnsOf(view: WorldView, turnOf: (view: WorldView, turn: number) => Draft[]): Workload {
+function turnsOf(
+  view: WorldView,
+  ordered: boolean,
+  turnOf: (view: WorldView, turn: number, busy: (entityId: string) => boolean) => Draft[],
+): Workload {
   const queue: BenchEvent[] = [];
   let turn = 0;
   return {
-    next() {
+    next(busy = () => false) {
       while (queue.length === 0) {
         turn += 1;
-        for (const draft of turnOf(view, turn)) {
+        for (const draft of turnOf(view, turn, busy)) {
           const entity = view.apply(draft);
-          queue.push({ ...draft, turn, entity, major: definitionOf(draft).major });
+          const reads = referencesOf(draft).map((reference) => reference.id);
+          queue.push({ ...draft, turn, entity, major: definitionOf(draft).major, reads });
           // A finished combat or dialogue is never touched again; keep the view from growing.
           if (draft.type.endsWith('.ended') && !draft.type.startsWith('world.'))
             view.put(draft.entityId, undefined);
@@ -79,6 +97,7 @@ function turnsOf(view: WorldView, turnOf: (view: WorldView, turn: number) => Dra
       return queue.shift()!;
     },
     forget: (entityId, truth) => view.put(entityId, truth),
+    ordered,
   };
 }
 

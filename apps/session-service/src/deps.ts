@@ -7,6 +7,7 @@ import type { Database } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import type { DurabilityWaiter } from './durability';
 import type { CampaignGate } from './campaign-gate';
+import type { EntityOrder } from './entity-order';
 import type { LiveCache } from './live-cache';
 import type { LoadedRegions } from './loaded-regions';
 import type { SeqFloors } from './seq-floors';
@@ -25,6 +26,8 @@ export interface SessionDeps {
   readonly logger: Logger;
   /** Serialises the appends of one campaign inside this process (other instances meet the CAS). */
   readonly appendGate: CampaignGate;
+  /** Inside the shared lane, orders appends that touch the same entities (no compare-and-set races). */
+  readonly entityOrder: EntityOrder;
   /** Per campaign, the seq below which Redis must not be (see SeqFloors). */
   readonly seqFloors: SeqFloors;
   /** Per campaign session, the regions whose contents this process made live (moves skip them). */

@@ -11,6 +11,7 @@ import type { SessionDeps } from './deps';
 import type { DurabilityWaiter } from './durability';
 import { CheckpointPollingWaiter } from './durability';
 import { CampaignGate } from './campaign-gate';
+import { EntityOrder } from './entity-order';
 import { LiveCache } from './live-cache';
 import { LoadedRegions } from './loaded-regions';
 import { SeqFloors } from './seq-floors';
@@ -49,6 +50,7 @@ export async function startSessionService(
     metrics,
     logger,
     appendGate: new CampaignGate(config.sessionService.appendConcurrency),
+    entityOrder: new EntityOrder(),
     seqFloors: new SeqFloors(),
     loadedRegions: new LoadedRegions(),
     liveCache: new LiveCache(config.sessionService.liveCacheBytes),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventMeta } from '@lorekeeper/domain';
-import { LorekeeperError, neighbourhood, parseEvent } from '@lorekeeper/domain';
+import { LorekeeperError, neighbourhood, parseEvent, referencesOf } from '@lorekeeper/domain';
 import { loadRegionContents } from '@lorekeeper/pg-store';
 import type { AppendReply, AppendRequest, EventsNotification } from '@lorekeeper/protocol';
 import { eventsSubject } from '@lorekeeper/protocol';
@@ -43,11 +43,18 @@ export async function appendEvents(
     correlationId,
     at: deps.now().toISOString(),
   };
-  // Beside the campaign's other appends first; after losing a compare-and-set race, alone.
+  // Beside the campaign's other appends first (after those before it on the same entities); after
+  // losing a compare-and-set race to another instance, alone.
   const { casRetries } = deps.config.sessionService;
+  const writes = [...new Set(events.map((event) => event.entityId))];
+  const reads = events.flatMap((event) =>
+    referencesOf(event, deps.registry).map((reference) => reference.id),
+  );
   const committed =
     (await deps.appendGate.run(campaignId, 'shared', () =>
-      commitWithRetries(deps, campaignId, request, events, meta, 1),
+      deps.entityOrder.run(campaignId, writes, reads, () =>
+        commitWithRetries(deps, campaignId, request, events, meta, 1),
+      ),
     )) ??
     (await deps.appendGate.run(campaignId, 'exclusive', () =>
       commitWithRetries(deps, campaignId, request, events, meta, casRetries + 1),

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ConsumerDeserializer, ConsumerSerializer, IncomingRequest } from '@nestjs/microservices';
 import { headers as natsHeaders } from 'nats';
 import type { MsgHdrs } from 'nats';
@@ -24,6 +23,9 @@ export class UndecodableBody {
  * every request is answered, even a malformed one.
  */
 export class PlainJsonDeserializer implements ConsumerDeserializer {
+  /** NestJS pairs a reply with its request by this id; unique per process is enough. */
+  private received = 0;
+
   deserialize(value: Uint8Array, options?: { channel?: string }): IncomingRequest {
     let data: unknown;
     try {
@@ -35,7 +37,8 @@ export class PlainJsonDeserializer implements ConsumerDeserializer {
           : new LorekeeperError('BAD_REQUEST', 'request body is unreadable'),
       );
     }
-    return { id: randomUUID(), pattern: options?.channel ?? '', data };
+    this.received += 1;
+    return { id: String(this.received), pattern: options?.channel ?? '', data };
   }
 }
 

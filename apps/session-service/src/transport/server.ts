@@ -1,6 +1,7 @@
-import { ServerNats } from '@nestjs/microservices';
-import type { NatsContext, NatsOptions } from '@nestjs/microservices';
+import { NatsContext, ServerNats } from '@nestjs/microservices';
+import type { NatsOptions } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription } from 'nats';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { PlainJsonDeserializer, PlainJsonSerializer, shrunkReply } from './codec';
 
 type ServerNatsOptions = NonNullable<NatsOptions['options']>;
@@ -35,19 +36,32 @@ export class LorekeeperNatsServer extends ServerNats {
     }
   }
 
-  override async handleMessage(
-    channel: string,
-    natsMsg: Parameters<ServerNats['handleMessage']>[1],
-  ): Promise<void> {
+  /**
+   * Every subject is a request (PROTOCOL.md), answered with one reply. NestJS's own path looks the
+   * handler up by JSON-parsing the subscription pattern (a thrown SyntaxError per message) and sends
+   * the reply through an observable on the next tick; this one finds the handler by its subscription
+   * and replies as soon as the handler resolves. The handler is still NestJS's (pipes, filters).
+   */
+  override async handleMessage(channel: string, natsMsg: Msg): Promise<void> {
     this.inFlight += 1;
     try {
-      await super.handleMessage(channel, natsMsg);
+      const context = new NatsContext([natsMsg.subject, natsMsg.headers]);
+      const message = await this.deserializer.deserialize(natsMsg.data, { channel });
+      const handler = this.messageHandlers.get(channel);
+      const publish = this.getPublisher(natsMsg, 'id' in message ? message.id : '', context);
+      if (!handler) {
+        publish({ err: `no handler for ${channel}` });
+        return;
+      }
+      try {
+        const result: unknown = await handler(message.data, context);
+        publish({ response: isObservable(result) ? await lastValueFrom(result) : result });
+      } catch (error) {
+        publish({ err: error });
+      }
     } finally {
-      // The reply is published on the next tick; count the request done only after that.
-      setImmediate(() => {
-        this.inFlight -= 1;
-        if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
-      });
+      this.inFlight -= 1;
+      if (this.inFlight === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
     }
   }
 
@@ -60,8 +74,11 @@ export class LorekeeperNatsServer extends ServerNats {
     natsMsg: Msg,
     id: string,
     ctx: NatsContext,
-  ): (packet: { response?: unknown }) => unknown {
-    const publish = super.getPublisher(natsMsg, id, ctx) as (packet: { response?: unknown }) => unknown;
+  ): (packet: { response?: unknown; err?: unknown }) => unknown {
+    const publish = super.getPublisher(natsMsg, id, ctx) as (packet: {
+      response?: unknown;
+      err?: unknown;
+    }) => unknown;
     return (packet) => {
       try {
         return publish(packet);
