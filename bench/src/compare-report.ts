@@ -167,8 +167,9 @@ function notes(): string[] {
       'request where the batch allows; a request holding the rest of a turn is sent after the one before it is ' +
       "answered. As a game server orders a player's actions, a game-mix request waits for the requests in flight " +
       'that change an entity its events write or read (its latency counts the wait), and each turn goes to a ' +
-      'player with no action in flight where one of 8 draws finds one; so 200 players bound the requests in ' +
-      'flight, and a 20-event request (about 10 turns) waits more often than a 1-event one. The hot-entity load ' +
+      'player with no action in flight; when every player is waiting for a reply, so is the sender (that wait ' +
+      'counts too). So 200 players bound the requests in flight: about 200 of 1 event, about 20 of 20 events ' +
+      '(some 10 turns each). The hot-entity load ' +
       'is not ordered: its gold and xp gains always apply, and racing on few entities is its point. Each block ' +
       'starts from a fresh campaign (the same seeded world), and quests, once completed, are not offered again, ' +
       'so later steps see fewer major events than the first.',

@@ -40,7 +40,8 @@ export interface StepResult {
  * measured from that due time. A request carrying the rest of a turn starts only after the request
  * with the turn's earlier events is answered, as a game server would send them; for an ordered
  * workload, a request also waits for the requests in flight that change an entity its events touch
- * (write or read), as a game server orders a player's actions (its latency counts the wait). Waits for
+ * (write or read), as a game server orders a player's actions (its latency counts the wait), and when
+ * the workload finds no player without an action in flight, the sender waits for a reply. Waits for
  * every request sent to be answered before returning, so steps never overlap.
  */
 export async function runStep(step: LoadStep, workload: Workload, send: Send): Promise<StepResult> {
@@ -105,7 +106,13 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
       }
       break;
     }
-    const events = Array.from({ length: step.batch }, () => workload.next(busy));
+    const events: BenchEvent[] = [];
+    while (events.length < step.batch) {
+      const event = workload.next(busy);
+      if (event) events.push(event);
+      else if (outstanding > 0) await new Promise<void>((resolve) => (slotFreed = resolve));
+      else throw new Error('the workload has no player to act and nothing is in flight');
+    }
     const chained = events[0]!.turn === lastTurn;
     lastTurn = events[events.length - 1]!.turn;
     outstanding += 1;

@@ -19,8 +19,12 @@ export interface BenchEvent {
 
 /** An endless source of valid events; `forget` re-reads entities the service refused to change. */
 export interface Workload {
-  /** The next event; `busy` says which entities have a change in flight, for the next turn to avoid. */
-  next(busy?: (entityId: string) => boolean): BenchEvent;
+  /**
+   * The next event. `busy` says which entities have a change in flight: an ordered workload starts a
+   * turn only for a player without one, and returns undefined when it finds none (every player is
+   * waiting for a reply); the caller waits for one and asks again.
+   */
+  next(busy?: (entityId: string) => boolean): BenchEvent | undefined;
   /**
    * Whether an event waits for the requests in flight that change the entities it touches, as a game
    * server orders a player's actions: true where events depend on earlier ones (a trade in the region
@@ -53,11 +57,11 @@ export function gameMix(world: readonly Entity[], players: readonly string[], se
   const random = seededRandom(seed);
   return turnsOf(new WorldView(world), true, (view, turn, busy) => {
     // Many players act at once, each waiting for its last action's reply: pick one that is not.
-    let playerId = players[Math.floor(random() * players.length)]!;
-    for (let tries = 1; tries < 8 && busy(playerId); tries += 1) {
-      playerId = players[Math.floor(random() * players.length)]!;
+    for (let tries = 0; tries < 32; tries += 1) {
+      const playerId = players[Math.floor(random() * players.length)]!;
+      if (!busy(playerId)) return playerTurn(view, playerId, turn, random);
     }
-    return playerTurn(view, playerId, turn, random);
+    return undefined;
   });
 }
 
@@ -77,15 +81,17 @@ export function hotEntities(world: readonly Entity[], players: readonly string[]
 function turnsOf(
   view: WorldView,
   ordered: boolean,
-  turnOf: (view: WorldView, turn: number, busy: (entityId: string) => boolean) => Draft[],
+  turnOf: (view: WorldView, turn: number, busy: (entityId: string) => boolean) => Draft[] | undefined,
 ): Workload {
   const queue: BenchEvent[] = [];
   let turn = 0;
   return {
     next(busy = () => false) {
       while (queue.length === 0) {
+        const drafts = turnOf(view, turn + 1, busy);
+        if (!drafts) return undefined;
         turn += 1;
-        for (const draft of turnOf(view, turn, busy)) {
+        for (const draft of drafts) {
           const entity = view.apply(draft);
           const reads = referencesOf(draft).map((reference) => reference.id);
           queue.push({ ...draft, turn, entity, major: definitionOf(draft).major, reads });

@@ -19,6 +19,8 @@ import { ReplaySnapshots } from './replay-snapshots';
 
 const READ_COUNT = 1_000;
 const TAIL_CHECK_MS = 1_000;
+/** Entries older than this, read a full batch at a time, mean the worker is catching up a backlog. */
+const CATCH_UP_AGE_MS = 5_000;
 
 export type ConsumerState = 'running' | 'quarantined' | 'lost';
 
@@ -44,7 +46,7 @@ export class CampaignConsumer {
   private failures = 0;
   private readonly snapshots: ReplaySnapshots;
   private tailCheckedAt = 0;
-  /** The last read came back full: more is waiting in the stream. */
+  /** The last read came back full of old entries: a backlog is waiting in the stream. */
   private behind = false;
   /** A read sent before the last one was folded (see readAhead). */
   private ahead: Promise<Settled<ReadEntry[]>> | undefined;
@@ -105,8 +107,8 @@ export class CampaignConsumer {
     const entries = [...this.unfolded, ...read];
     this.unfolded = [];
     const folded = await this.foldAll(entries, now);
-    if (read.length > 0 || this.unfolded.length === 0) this.behind = read.length >= READ_COUNT;
-    this.maybeFlush(now, !this.behind);
+    if (read.length > 0 || this.unfolded.length === 0) this.behind = this.isBacklog(read, now);
+    this.maybeFlush(now, read.length < READ_COUNT);
     this.report(now);
     return folded;
   }
@@ -339,7 +341,18 @@ export class CampaignConsumer {
   }
 
   /**
-   * When a flush is due by size. Behind (the last read came back full: a backlog waits in the stream),
+   * A read that came back full of entries appended more than CATCH_UP_AGE_MS ago: a backlog waits in
+   * the stream (after an outage or a restart). A full read of fresh entries is only a busy campaign,
+   * whose lag the normal bound keeps short.
+   */
+  private isBacklog(read: readonly ReadEntry[], now: number): boolean {
+    const last = read.at(-1);
+    if (read.length < READ_COUNT || !last?.ok) return false;
+    return now - Date.parse(last.event.meta.at) > CATCH_UP_AGE_MS;
+  }
+
+  /**
+   * When a flush is due by size. Behind (a backlog waits in the stream: see isBacklog),
    * the bounds grow by CATCH_UP_BACKLOG_FACTOR: the events are in Redis already, so flushing less
    * often costs no Redis memory, and each entity changed all through the backlog is written once per
    * flush instead of once per BACKLOG_EVENTS (docs/configuration.md).

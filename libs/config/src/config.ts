@@ -35,7 +35,7 @@ export interface Config {
     readonly autosaveIntervalMs: number;
     readonly backlogEvents: number;
     readonly backlogBytes: number;
-    /** While the worker is behind (its last read came back full), the backlog bounds are this many times larger. */
+    /** While the worker catches up a backlog (full reads of entries older than 5 s), the backlog bounds are this many times larger. */
     readonly catchUpBacklogFactor: number;
     readonly leaseMs: number;
     /** Entries kept in the stream behind the checkpoint for live debugging. */
