@@ -26,7 +26,7 @@ export interface SessionDeps {
   readonly logger: Logger;
   /** Serialises the appends of one campaign inside this process (other instances meet the CAS). */
   readonly appendGate: CampaignGate;
-  /** Inside the shared lane, orders appends that touch the same entities (no compare-and-set races). */
+  /** Before the gate, orders appends that touch the same entities (no compare-and-set races). */
   readonly entityOrder: EntityOrder;
   /** Per campaign, the seq below which Redis must not be (see SeqFloors). */
   readonly seqFloors: SeqFloors;

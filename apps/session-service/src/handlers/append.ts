@@ -43,16 +43,17 @@ export async function appendEvents(
     correlationId,
     at: deps.now().toISOString(),
   };
-  // Beside the campaign's other appends first (after those before it on the same entities); after
-  // losing a compare-and-set race to another instance, alone.
+  // After the appends before it on the same entities (waiting outside the gate, so a waiting append
+  // holds no slot an independent one could use), beside the campaign's other appends; after losing a
+  // compare-and-set race to another instance, alone.
   const { casRetries } = deps.config.sessionService;
   const writes = [...new Set(events.map((event) => event.entityId))];
   const reads = events.flatMap((event) =>
     referencesOf(event, deps.registry).map((reference) => reference.id),
   );
   const committed =
-    (await deps.appendGate.run(campaignId, 'shared', () =>
-      deps.entityOrder.run(campaignId, writes, reads, () =>
+    (await deps.entityOrder.run(campaignId, writes, reads, () =>
+      deps.appendGate.run(campaignId, 'shared', () =>
         commitWithRetries(deps, campaignId, request, events, meta, 1),
       ),
     )) ??
