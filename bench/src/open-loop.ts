@@ -107,10 +107,12 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
       break;
     }
     const events: BenchEvent[] = [];
-    while (events.length < step.batch) {
+    for (let idle = 0; events.length < step.batch;) {
       const event = workload.next(busy);
       if (event) events.push(event);
       else if (outstanding > 0) await new Promise<void>((resolve) => (slotFreed = resolve));
+      // A reply's entities are released a few microtasks after its slot: let them go first.
+      else if (idle++ < 3) await new Promise((resolve) => setImmediate(resolve));
       else throw new Error('the workload has no player to act and nothing is in flight');
     }
     const chained = events[0]!.turn === lastTurn;
