@@ -1,21 +1,5 @@
 import { CampaignGate } from './campaign-gate';
-
-/** A task that records when it runs and finishes when the test says so. */
-function controlled(log: string[], name: string) {
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  return {
-    task: async () => {
-      log.push(`start ${name}`);
-      await done;
-      log.push(`end ${name}`);
-      return name;
-    },
-    finish: () => finish(),
-  };
-}
-
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+import { controlled, tick } from './test/controlled';
 
 describe('CampaignGate', () => {
   it('runs up to `width` shared tasks of one campaign at once, and queues the rest in order', async () => {

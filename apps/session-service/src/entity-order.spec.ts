@@ -1,23 +1,5 @@
 import { EntityOrder } from './entity-order';
-
-/** A task that records when it runs and finishes when the test says so (or throws, if told to). */
-function controlled(log: string[], name: string) {
-  let finish!: (error?: Error) => void;
-  const done = new Promise<void>(
-    (resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())),
-  );
-  return {
-    task: async () => {
-      log.push(`start ${name}`);
-      await done;
-      log.push(`end ${name}`);
-      return name;
-    },
-    finish: (error?: Error) => finish(error),
-  };
-}
-
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+import { controlled, tick } from './test/controlled';
 
 describe('EntityOrder', () => {
   it('runs appends on one entity one after another, in the order they came', async () => {
