@@ -4,6 +4,7 @@ import * as eventArchive from './2026_11_25_0002_event_archive';
 import * as snapshots from './2026_11_25_0003_snapshots';
 import * as deadLettersAndSyncLog from './2026_11_25_0004_dead_letters_and_sync_log';
 import * as deadLetterReason from './2026_11_25_0005_dead_letter_reason';
+import * as eventArchiveWithoutForeignKey from './2026_11_26_0006_event_archive_without_foreign_key';
 
 /**
  * Every migration, by name. A static record rather than a folder scan, so the built CLI and services
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0003_snapshots': snapshots,
   '2026_11_25_0004_dead_letters_and_sync_log': deadLettersAndSyncLog,
   '2026_11_25_0005_dead_letter_reason': deadLetterReason,
+  '2026_11_26_0006_event_archive_without_foreign_key': eventArchiveWithoutForeignKey,
 };

@@ -1,0 +1,67 @@
+import type { Checkpoint } from '@lorekeeper/pg-store';
+import { countEvents, insertCampaign, readCheckpoint } from '@lorekeeper/pg-store';
+import type { StreamEvent } from '@lorekeeper/redis-store';
+import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
+import type { FlushBatch } from './campaign-fold';
+import { FencedError, flushCampaign } from './flush';
+
+const goldEvent = (seq: number): StreamEvent => ({
+  streamId: `${seq}-0`,
+  seq,
+  type: 'player.gold.changed',
+  entityId: 'player:alice',
+  version: seq,
+  data: { delta: 1 },
+  meta: { sessionId: 's1', batchId: `b${seq}`, at: '2026-11-26T10:00:00.000Z' },
+});
+
+function batchOf(from: Checkpoint, count: number): FlushBatch {
+  const events = Array.from({ length: count }, (_, i) => goldEvent(from.seq + i + 1));
+  const last = events[events.length - 1]!;
+  return {
+    from,
+    to: { seq: last.seq, streamId: last.streamId },
+    upserts: [],
+    deletes: [],
+    events,
+    streamIds: events.map((event) => event.streamId),
+    bytes: 0,
+  };
+}
+
+// The event archive has no foreign key to campaigns (migration 0006): the flush's checkpoint
+// compare-and-set is what keeps an event row from committing without its campaign.
+describe('flushCampaign', () => {
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    test = await createTestDatabase('flush');
+    await test.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c1', name: 'One' }));
+  });
+  afterAll(async () => {
+    await test.destroy();
+  });
+
+  it('archives the events and moves the checkpoint together', async () => {
+    const from = await readCheckpoint(test.db, 'c1');
+    const result = await flushCampaign(test.db, 'c1', batchOf(from, 3), 'manual');
+    expect(result.eventsArchived).toBe(3);
+    expect(await countEvents(test.db, 'c1')).toBe(3);
+    expect((await readCheckpoint(test.db, 'c1')).seq).toBe(from.seq + 3);
+  });
+
+  it('commits no event of a campaign that has no row', async () => {
+    const flushing = flushCampaign(test.db, 'ghost', batchOf({ seq: 0, streamId: '0-0' }, 2), 'manual');
+    await expect(flushing).rejects.toBeInstanceOf(FencedError);
+    expect(await countEvents(test.db, 'ghost')).toBe(0);
+  });
+
+  it('commits nothing from a worker whose checkpoint another worker moved first', async () => {
+    const from = await readCheckpoint(test.db, 'c1');
+    await flushCampaign(test.db, 'c1', batchOf(from, 2), 'manual');
+    // The second worker folded from the same checkpoint, further: the archive's key or the fence refuses it.
+    await expect(flushCampaign(test.db, 'c1', batchOf(from, 4), 'manual')).rejects.toThrow();
+    expect(await countEvents(test.db, 'c1')).toBe(from.seq + 2);
+    expect((await readCheckpoint(test.db, 'c1')).seq).toBe(from.seq + 2);
+  });
+});
