@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const nats = await connect({ servers: natsServer.url });
+  const nats = await connect({ servers: natsServer.url, noAsyncTraces: true });
   const redis = await connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   const campaignId = `bench-${Date.now()}`;
   try {

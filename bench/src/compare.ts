@@ -114,7 +114,8 @@ async function main(): Promise<void> {
     { NATS_URL: natsServer.url },
     ECHO_READY_LINE,
   );
-  const nats = await connect({ servers: natsServer.url });
+  // As a busy game server would connect (docs/client.md): without nats.js's two stack traces per request.
+  const nats = await connect({ servers: natsServer.url, noAsyncTraces: true });
   const stores: Stores = { nats, redis, db, writeThroughDb };
   try {
     const cpu = cpuSources({ session, worker, natsServer, echoService, redisPid: await redisPid() });

@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   const redis = await connectRedis(config.redisUrl);
   await loadFunctions(redis);
   const natsServer = await startPrivateNats();
-  const nats = await connect({ servers: natsServer.url });
+  const nats = await connect({ servers: natsServer.url, noAsyncTraces: true });
   const worker = await spawnService('persistence-worker', {
     DATABASE_URL: databaseUrl,
     NATS_URL: natsServer.url,

@@ -46,7 +46,7 @@ export async function startStack(): Promise<Stack> {
   const redis = await connectRedis(redisServer.url);
   await loadFunctions(redis);
   const natsServer = await startPrivateNats();
-  const nats = await connect({ servers: natsServer.url });
+  const nats = await connect({ servers: natsServer.url, noAsyncTraces: true });
   // Every process started here, stopped by close() even when a part throws half-way.
   const running = new Set<() => Promise<unknown>>();
   return {

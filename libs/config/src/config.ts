@@ -72,7 +72,7 @@ const environment = z.object({
   DURABLE_WAIT_MS: positive.default(5_000),
   TRANSIENT_TTL_SECONDS: positive.default(900),
   CAS_RETRIES: positive.default(5),
-  APPEND_CONCURRENCY: positive.default(16),
+  APPEND_CONCURRENCY: positive.default(128),
   LIVE_CACHE_MB: z.coerce.number().nonnegative().default(16),
   WORKER_HTTP_PORT: port.default(9465),
   AUTOSAVE_INTERVAL_MS: z.coerce.number().int().nonnegative().default(300_000),

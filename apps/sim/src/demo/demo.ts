@@ -128,7 +128,7 @@ async function play(
   const initial = new Map<string, Entity>(world.entities.map((e) => [e.id, e]));
   const connections = await Promise.all(
     Array.from({ length: options.servers }, (_, i) =>
-      connect({ servers: config.natsUrl, name: `demo-game-server-${i}` }),
+      connect({ servers: config.natsUrl, name: `demo-game-server-${i}`, noAsyncTraces: true }),
     ),
   );
   const progress = startProgress(stores, campaignId, stats, options.progress);
