@@ -2,25 +2,12 @@ import { isUnavailable } from '@lorekeeper/config';
 import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
 import { findEntities, recordDeadLetter, setCampaignStatus } from '@lorekeeper/pg-store';
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
-import {
-  acknowledge,
-  claimPending,
-  ensureGroup,
-  readAndClaimRange,
-  readGroup,
-  readHeadSeq,
-  readSession,
-  trimBelow,
-} from '@lorekeeper/redis-store';
+import { acknowledge, claimPending, ensureGroup, readSession, trimBelow } from '@lorekeeper/redis-store';
 import { CampaignFold } from './campaign-fold';
 import type { WorkerDeps } from './deps';
 import { FencedError, flushCampaign } from './flush';
 import { ReplaySnapshots } from './replay-snapshots';
-
-const READ_COUNT = 1_000;
-const TAIL_CHECK_MS = 1_000;
-/** Entries older than this, read a full batch at a time, mean the worker is catching up a backlog. */
-const CATCH_UP_AGE_MS = 5_000;
+import { READ_COUNT, StreamReader, isBacklog } from './stream-reader';
 
 export type ConsumerState = 'running' | 'quarantined' | 'lost';
 
@@ -33,8 +20,7 @@ export class CampaignConsumer {
   private readonly fold: CampaignFold;
   private state: ConsumerState = 'running';
   private grouped = false;
-  /** Where re-reading this consumer's pending entries stands; undefined once they are all read. */
-  private pendingCursor: string | undefined = '0';
+  private readonly reader: StreamReader;
   /** Entries read but not folded yet (Postgres was unreachable, or a poison entry is being retried). */
   private unfolded: ReadEntry[] = [];
   private readonly attempts = new Map<string, number>();
@@ -45,11 +31,8 @@ export class CampaignConsumer {
   private retryAt = 0;
   private failures = 0;
   private readonly snapshots: ReplaySnapshots;
-  private tailCheckedAt = 0;
   /** The last read came back full of old entries: a backlog is waiting in the stream. */
   private behind = false;
-  /** A read sent before the last one was folded (see readAhead). */
-  private ahead: Promise<Settled<ReadEntry[]>> | undefined;
   /** The Redis session whose stream this consumer folds (read when it joins the group). */
   private sessionId: string | undefined;
 
@@ -60,6 +43,7 @@ export class CampaignConsumer {
   ) {
     this.fold = new CampaignFold(campaignId, checkpoint, deps.registry);
     this.snapshots = new ReplaySnapshots(deps, campaignId);
+    this.reader = new StreamReader(deps, campaignId);
   }
 
   get status(): ConsumerState {
@@ -96,8 +80,10 @@ export class CampaignConsumer {
     }
     let read: ReadEntry[] = [];
     try {
-      if (this.unfolded.length === 0) read = await this.readAhead();
-      if (read.length === 0 && this.unfolded.length === 0) read = await this.claimTail(now);
+      if (this.unfolded.length === 0) read = await this.reader.next();
+      if (read.length === 0 && this.unfolded.length === 0) {
+        read = await this.reader.tail(this.fold.head.seq, now, this.requested !== undefined);
+      }
     } catch (error) {
       // The group is gone with the stream: Redis lost the campaign (flushed, or restarted empty).
       if (!(error instanceof Error) || !/NOGROUP/.test(error.message)) throw error;
@@ -107,7 +93,7 @@ export class CampaignConsumer {
     const entries = [...this.unfolded, ...read];
     this.unfolded = [];
     const folded = await this.foldAll(entries, now);
-    if (read.length > 0 || this.unfolded.length === 0) this.behind = this.isBacklog(read, now);
+    if (read.length > 0 || this.unfolded.length === 0) this.behind = isBacklog(read, now);
     this.maybeFlush(now, read.length < READ_COUNT);
     this.report(now);
     return folded;
@@ -155,53 +141,6 @@ export class CampaignConsumer {
     }
   }
 
-  /**
-   * The next entries: those read ahead during the last fold, if any. After a full read the stream
-   * likely holds more (catching up), so the next read is sent at once and Redis answers it while
-   * this one is folded.
-   */
-  private async readAhead(): Promise<ReadEntry[]> {
-    const ahead = this.ahead;
-    this.ahead = undefined;
-    const read = ahead ? await settledValue(ahead) : await this.read();
-    if (read.length === READ_COUNT && this.pendingCursor === undefined) {
-      this.ahead = settle(this.read());
-    }
-    return read;
-  }
-
-  /**
-   * Entries at the stream's tail that a paused former owner was given after this consumer joined:
-   * no later entry reveals that gap (fillGap), so when the stream looks drained, compare the fold
-   * with the campaign's head seq and claim what lies between. At most once a second, or at once when
-   * a save or session end waits for the head.
-   */
-  private async claimTail(now: number): Promise<ReadEntry[]> {
-    if (this.requested === undefined && now - this.tailCheckedAt < TAIL_CHECK_MS) return [];
-    this.tailCheckedAt = now;
-    const head = await readHeadSeq(this.deps.redis, this.campaignId);
-    const from = this.fold.head.seq + 1;
-    if (head < from) return [];
-    const to = Math.min(head, from + READ_COUNT - 1);
-    return readAndClaimRange(this.deps.redis, this.campaignId, this.deps.workerId, from, to);
-  }
-
-  private async read(): Promise<ReadEntry[]> {
-    if (this.pendingCursor !== undefined) {
-      const pending = await readGroup(
-        this.deps.redis,
-        this.campaignId,
-        this.deps.workerId,
-        this.pendingCursor,
-        READ_COUNT,
-      );
-      const last = pending.at(-1);
-      this.pendingCursor = last === undefined ? undefined : last.streamId;
-      if (pending.length > 0) return pending;
-    }
-    return readGroup(this.deps.redis, this.campaignId, this.deps.workerId, '>', READ_COUNT);
-  }
-
   private async foldAll(entries: ReadEntry[], now: number): Promise<number> {
     try {
       // One query for every entity these entries touch that is not cached yet.
@@ -223,7 +162,7 @@ export class CampaignConsumer {
         if (!entry.ok) throw new Error(`undecodable stream entry: ${entry.error}`);
         // Almost always neither: the entry follows the last one and its entity is cached.
         if (entry.event.seq > this.fold.head.seq + 1) {
-          const gap = await this.fillGap(entry.event);
+          const gap = await this.reader.gap(this.fold.head.seq + 1, entry.event.seq);
           if (gap.length > 0) {
             entries.splice(i, 0, ...gap);
             i -= 1;
@@ -263,26 +202,6 @@ export class CampaignConsumer {
     if (!this.fold.isMajor(event)) return false;
     const age = now - Date.parse(event.meta.at);
     return !(age > 2 * this.deps.config.sessionService.durableWaitMs);
-  }
-
-  /**
-   * Entries between the last folded one and `event` that this consumer was never given (a paused
-   * former owner read them): read them from the stream and claim them, so the log stays contiguous.
-   */
-  private async fillGap(event: StreamEvent): Promise<ReadEntry[]> {
-    const expected = this.fold.head.seq + 1;
-    if (event.seq <= expected) return [];
-    const missing = await readAndClaimRange(
-      this.deps.redis,
-      this.campaignId,
-      this.deps.workerId,
-      expected,
-      event.seq - 1,
-    );
-    if (missing.length === 0) {
-      throw new Error(`entries ${expected}..${event.seq - 1} are missing from the stream`);
-    }
-    return missing;
   }
 
   private async loadMissing(events: readonly StreamEvent[]): Promise<void> {
@@ -338,17 +257,6 @@ export class CampaignConsumer {
     else if (now - this.lastFlushAt >= autosaveIntervalMs) trigger = 'autosave';
     else if (this.fold.head.seq === this.fold.durable.seq) trigger = 'redelivery';
     if (trigger) this.startFlush(trigger);
-  }
-
-  /**
-   * A read that came back full of entries appended more than CATCH_UP_AGE_MS ago: a backlog waits in
-   * the stream (after an outage or a restart). A full read of fresh entries is only a busy campaign,
-   * whose lag the normal bound keeps short.
-   */
-  private isBacklog(read: readonly ReadEntry[], now: number): boolean {
-    const last = read.at(-1);
-    if (read.length < READ_COUNT || !last?.ok) return false;
-    return now - Date.parse(last.event.meta.at) > CATCH_UP_AGE_MS;
   }
 
   /**
@@ -449,20 +357,4 @@ export class CampaignConsumer {
       backlog.oldestAt === undefined ? 0 : (now - backlog.oldestAt) / 1_000,
     );
   }
-}
-
-type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
-
-/** A promise that never rejects, so one nobody awaits yet cannot become an unhandled rejection. */
-function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ ok: true, value }),
-    (error: unknown) => ({ ok: false, error }),
-  );
-}
-
-async function settledValue<T>(settled: Promise<Settled<T>>): Promise<T> {
-  const outcome = await settled;
-  if (outcome.ok) return outcome.value;
-  throw outcome.error;
 }

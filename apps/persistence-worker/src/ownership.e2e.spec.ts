@@ -1,6 +1,7 @@
 import type { Entity } from '@lorekeeper/domain';
 import { fold } from '@lorekeeper/domain';
 import { readSyncLog } from '@lorekeeper/pg-store';
+import { ACTIVE_CAMPAIGNS_KEY } from '@lorekeeper/redis-store';
 import { entitiesById, tinyWorld } from '@lorekeeper/testing';
 import type { ServiceProcess } from '@lorekeeper/testing';
 import type { AckedEvent } from './test/game';
@@ -45,6 +46,10 @@ describe('two workers sharing 20 campaigns', () => {
       const id = await h.createCampaign(tinyWorld, `owners${i}`);
       campaigns.push({ id, sessionId: await h.startSession(id, ['player:alice', 'player:bob']) });
     }
+    // An active-set entry whose keys were removed by hand: no worker can take it, so it must not
+    // count towards the shares (it would make them 11 and leave the second worker 9).
+    const stale = `owners-stale-${Date.now()}`;
+    await h.redis.sadd(ACTIVE_CAMPAIGNS_KEY, stale);
     const first = await h.spawnWorker();
     const second = await h.spawnWorker();
 
@@ -91,6 +96,7 @@ describe('two workers sharing 20 campaigns', () => {
     } finally {
       running = false;
       await Promise.all(loops);
+      await h.redis.srem(ACTIVE_CAMPAIGNS_KEY, stale);
     }
     for (const campaign of campaigns) {
       const saved = await h.request(campaign.id, 'save', { sessionId: campaign.sessionId }, 30_000);

@@ -4,6 +4,7 @@ import { campaignsWithStatus, findCampaign } from '@lorekeeper/pg-store';
 import {
   acquireLease,
   activeCampaigns,
+  campaignsWithSession,
   deleteCampaignKeys,
   heartbeatWorker,
   pendingCount,
@@ -159,7 +160,10 @@ export class Worker {
     }
     await this.recheckQuarantined();
     // Each worker takes its fair share, so several workers split the campaigns between them.
-    const eligible = [...active].filter((id) => !this.quarantined.has(id) && !this.unknown.has(id));
+    const eligible = await campaignsWithSession(
+      this.deps.redis,
+      [...active].filter((id) => !this.quarantined.has(id) && !this.unknown.has(id)),
+    );
     const fairShare = Math.ceil(eligible.length / this.liveWorkers);
     if (this.consumers.size > fairShare) await this.handOver(this.consumers.size - fairShare);
     for (const campaignId of eligible) {

@@ -101,6 +101,17 @@ export async function activeCampaigns(redis: Redis): Promise<string[]> {
 }
 
 /**
+ * Of these campaigns, those with a session in Redis now. An active-set entry without one is left over
+ * from keys removed outside a session end (by hand, say): no worker can take it, so it must not count
+ * towards the workers' fair shares. The entry itself stays: removing it is not atomic with a new
+ * session's start, which would then be lost from the set.
+ */
+export async function campaignsWithSession(redis: Redis, campaignIds: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(campaignIds.map((id) => redis.exists(campaignKeys(id).session)));
+  return campaignIds.filter((_, i) => found[i] === 1);
+}
+
+/**
  * Remove every key of the campaign (session end, or Redis found behind the checkpoint). The keys that
  * make up its state, the idempotency records among them, go in one UNLINK, so nobody sees half a
  * campaign; the transient entities' hashes (listed in the transient index, read first) go after, and
