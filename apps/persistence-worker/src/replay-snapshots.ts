@@ -2,19 +2,28 @@ import { createSnapshot, findSnapshotAtOrBefore } from '@lorekeeper/pg-store';
 import type { WorkerDeps } from './deps';
 
 /**
+ * A snapshot's copy goes in chunks of this many entities, resting three times as long as each took:
+ * on a 1,000,000-entity campaign one unpaced copy held Postgres for seconds and decided the lag p99 of
+ * the flushes behind it (bench/results/NOTES.md).
+ */
+const PACING = { chunkRows: 20_000, restRatio: 3 };
+
+/**
  * One campaign's replay snapshots, taken by its consumer after flushes. A snapshot copies the durable
  * state into Postgres every SNAPSHOT_EVERY_EVENTS events, or every as many events as the campaign has
  * entities if that is more: a snapshot copies every entity, so this keeps its cost at no more than one
  * row per event folded, whatever the world's size, while `lorekeeper state --at` folds at most that many
  * archived events. It runs beside the folding and flushing (its own REPEATABLE READ transaction sees one
- * checkpoint and the state at it). A failed snapshot costs only replay speed: logged, and tried again
- * after the next flush.
+ * checkpoint and the state at it), paced (PACING) so the flushes keep their share of Postgres. A failed
+ * snapshot costs only replay speed: logged, and tried again after the next flush; one still being
+ * copied at shutdown is abandoned.
  */
 export class ReplaySnapshots {
   /** The campaign's latest snapshot; read from Postgres after the first flush. */
   private last: { readonly seq: number; readonly entityCount: number } | undefined;
   /** A snapshot being taken, beside folding and flushing. */
   private taking: Promise<void> | undefined;
+  private readonly abandon = new AbortController();
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -24,15 +33,16 @@ export class ReplaySnapshots {
   /** A flush made `seq` durable: take a snapshot if one is due and none is being taken. */
   afterFlush(seq: number): void {
     const every = this.deps.config.worker.snapshotEveryEvents;
-    if (every === 0 || this.taking) return;
+    if (every === 0 || this.taking || this.abandon.signal.aborted) return;
     const taking = this.takeIfDue(seq, every).finally(() => {
       if (this.taking === taking) this.taking = undefined;
     });
     this.taking = taking;
   }
 
-  /** Resolves once no snapshot is being taken (graceful shutdown). */
+  /** Abandon a snapshot being copied (it rolls back) and resolve once it has (graceful shutdown). */
   async settled(): Promise<void> {
+    this.abandon.abort(new Error('the worker is stopping'));
     await this.taking;
   }
 
@@ -43,13 +53,20 @@ export class ReplaySnapshots {
         entityCount: 0,
       };
       if (seq - this.last.seq < Math.max(every, this.last.entityCount)) return;
-      const snapshot = await createSnapshot(this.deps.db, this.campaignId, (at) => `auto-${at}`);
+      const snapshot = await createSnapshot(this.deps.db, this.campaignId, (at) => `auto-${at}`, {
+        ...PACING,
+        signal: this.abandon.signal,
+      });
       this.last = snapshot;
       this.deps.logger.info(
         { campaignId: this.campaignId, seq: snapshot.seq, entities: snapshot.entityCount },
         'took a replay snapshot',
       );
     } catch (error) {
+      if (this.abandon.signal.aborted) {
+        this.deps.logger.info({ campaignId: this.campaignId }, 'replay snapshot abandoned: stopping');
+        return;
+      }
       this.deps.logger.warn({ campaignId: this.campaignId, err: error }, 'replay snapshot failed');
     }
   }

@@ -52,6 +52,7 @@ export type {
   SnapshotRow,
   SnapshotTable,
 } from './snapshots/snapshot.table';
+export type { SnapshotPacing } from './snapshots/create-snapshot';
 export { CREATED_SNAPSHOT, createInitialSnapshot, createSnapshot } from './snapshots/create-snapshot';
 export { listSnapshots } from './snapshots/list-snapshots';
 export { insertSnapshot } from './snapshots/insert-snapshot';

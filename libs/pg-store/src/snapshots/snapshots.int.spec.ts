@@ -54,6 +54,30 @@ describe('snapshots', () => {
     expect(await listSnapshots(test.db, 'c1')).toEqual([snapshot]);
   });
 
+  it('copies the same state in paced chunks, and rolls back a copy abandoned between chunks', async () => {
+    const whole = await createSnapshot(test.db, 'c1', 'whole');
+    const paced = await createSnapshot(test.db, 'c1', 'paced', { chunkRows: 1, restRatio: 1 });
+    expect(paced).toMatchObject({ seq: whole.seq, entityCount: 2 });
+    const stateOf = (snapshotId: number) =>
+      test.db
+        .selectFrom('snapshot_entities')
+        .select(['id', 'kind', 'version', 'state'])
+        .where('snapshot_id', '=', snapshotId)
+        .orderBy('id')
+        .execute();
+    expect(await stateOf(paced.id)).toEqual(await stateOf(whole.id));
+
+    const stopping = new AbortController();
+    stopping.abort(new Error('the worker is stopping'));
+    await expect(
+      createSnapshot(test.db, 'c1', 'abandoned', { chunkRows: 1, restRatio: 0, signal: stopping.signal }),
+    ).rejects.toThrow('the worker is stopping');
+    expect((await listSnapshots(test.db, 'c1')).map((s) => s.name)).not.toContain('abandoned');
+    for (const snapshot of [whole, paced]) {
+      await test.db.deleteFrom('snapshots').where('id', '=', snapshot.id).execute();
+    }
+  });
+
   it('refuses a second snapshot of the same name, and a missing campaign', async () => {
     await expect(createSnapshot(test.db, 'c1', 'before the dragon')).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
