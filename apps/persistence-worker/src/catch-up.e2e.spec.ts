@@ -1,10 +1,7 @@
-import pino from 'pino';
-import { loadConfig } from '@lorekeeper/config';
-import { referenceRegistry } from '@lorekeeper/domain';
 import { readCheckpoint } from '@lorekeeper/pg-store';
 import { tinyWorld, waitUntil } from '@lorekeeper/testing';
-import { CampaignConsumer } from './campaign-consumer';
-import { createWorkerMetrics } from './ops/metrics';
+import type { CampaignConsumer } from './campaign-consumer';
+import { directConsumer } from './test/consumer';
 import { appendUntilAnswered } from './test/game';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
@@ -32,26 +29,11 @@ async function backlogOf(events: number): Promise<{ campaignId: string; consumer
   }
   // A read is 1,000 entries: the bound is met after one read of fresh entries, but while catching
   // up an old backlog it is 4 times larger, so only after the second read.
-  const config = loadConfig({
-    ...process.env,
-    ...h.env,
+  const consumer = await directConsumer(h, campaignId, 'worker-catchup', {
     BACKLOG_EVENTS: '500',
     CATCH_UP_BACKLOG_FACTOR: '4',
     AUTOSAVE_INTERVAL_MS: '3600000',
   });
-  const consumer = new CampaignConsumer(
-    {
-      config,
-      registry: referenceRegistry,
-      redis: h.redis,
-      db: h.db.db,
-      metrics: createWorkerMetrics(),
-      logger: pino({ level: 'silent' }),
-      workerId: 'worker-catchup',
-    },
-    campaignId,
-    await readCheckpoint(h.db.db, campaignId),
-  );
   return { campaignId, consumer };
 }
 

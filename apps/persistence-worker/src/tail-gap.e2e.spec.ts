@@ -1,11 +1,7 @@
-import pino from 'pino';
-import { loadConfig } from '@lorekeeper/config';
-import { referenceRegistry } from '@lorekeeper/domain';
 import { readCheckpoint } from '@lorekeeper/pg-store';
 import { CONSUMER_GROUP, campaignKeys } from '@lorekeeper/redis-store';
 import { tinyWorld } from '@lorekeeper/testing';
-import { CampaignConsumer } from './campaign-consumer';
-import { createWorkerMetrics } from './ops/metrics';
+import { directConsumer } from './test/consumer';
 import { appendUntilAnswered } from './test/game';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
@@ -24,20 +20,7 @@ describe('a consumer whose former owner was given the stream tail', () => {
     const campaignId = await h.createCampaign(tinyWorld, 'tailgap');
     const sessionId = await h.startSession(campaignId, ['player:alice']);
     for (let i = 1; i <= 3; i += 1) await appendUntilAnswered(h.nats, campaignId, sessionId, gold(i));
-    const config = loadConfig({ ...process.env, ...h.env });
-    const consumer = new CampaignConsumer(
-      {
-        config,
-        registry: referenceRegistry,
-        redis: h.redis,
-        db: h.db.db,
-        metrics: createWorkerMetrics(),
-        logger: pino({ level: 'silent' }),
-        workerId: 'worker-new',
-      },
-      campaignId,
-      await readCheckpoint(h.db.db, campaignId),
-    );
+    const consumer = await directConsumer(h, campaignId, 'worker-new');
     // Joins the group and folds seqs 1..3.
     while (consumer.checkpoint.seq < 3) {
       consumer.requestFlush('manual');
