@@ -59,8 +59,11 @@ describe('flushCampaign', () => {
   it('commits nothing from a worker whose checkpoint another worker moved first', async () => {
     const from = await readCheckpoint(test.db, 'c1');
     await flushCampaign(test.db, 'c1', batchOf(from, 2), 'manual');
-    // The second worker folded from the same checkpoint, further: the archive's key or the fence refuses it.
-    await expect(flushCampaign(test.db, 'c1', batchOf(from, 4), 'manual')).rejects.toThrow();
+    // The second worker folded from the same checkpoint, further: fenced before it writes anything
+    // (not refused by the archive's key, which the worker would take for a failure to retry).
+    await expect(flushCampaign(test.db, 'c1', batchOf(from, 4), 'manual')).rejects.toBeInstanceOf(
+      FencedError,
+    );
     expect(await countEvents(test.db, 'c1')).toBe(from.seq + 2);
     expect((await readCheckpoint(test.db, 'c1')).seq).toBe(from.seq + 2);
   });

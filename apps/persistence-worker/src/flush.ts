@@ -40,12 +40,16 @@ export async function flushCampaign(
 ): Promise<FlushResult> {
   const started = performance.now();
   return db.transaction().execute(async (trx) => {
-    const entitiesWritten = await upsertEntities(trx, campaignId, batch.upserts);
-    const entitiesDeleted = await deleteEntities(trx, campaignId, batch.deletes);
-    const eventsArchived = await archiveEvents(trx, campaignId, batch.events);
+    // The checkpoint first: it locks the campaign's row, so a second flush of the campaign waits here
+    // and then finds the checkpoint moved (fenced) before it writes anything. Checked last, a former
+    // owner woken from a pause that committed first made this flush fail on the archive's key instead,
+    // and the rightful owner retried that forever instead of starting again from the new checkpoint.
     if (!(await advanceCheckpoint(trx, campaignId, batch.from, batch.to))) {
       throw new FencedError(campaignId, batch.from.seq);
     }
+    const entitiesWritten = await upsertEntities(trx, campaignId, batch.upserts);
+    const entitiesDeleted = await deleteEntities(trx, campaignId, batch.deletes);
+    const eventsArchived = await archiveEvents(trx, campaignId, batch.events);
     const durationMs = performance.now() - started;
     await recordSync(trx, {
       campaignId,
