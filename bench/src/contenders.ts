@@ -18,7 +18,7 @@ import type { Outcome, Send } from './open-loop';
 import type { RedisFootprint } from './redis-footprint';
 import { campaignFootprint, hashFootprint } from './redis-footprint';
 import type { BenchEvent } from './workload';
-import { writeThrough } from './write-through';
+import { createWriteThroughLog, writeThrough } from './write-through';
 
 /** A contender made ready for one scenario: a fresh campaign (or keys) of its own. */
 export interface Prepared {
@@ -167,6 +167,7 @@ export function naiveWriteThrough(stores: Stores): Contender {
     acknowledgement: 'durable (committed to Postgres before the reply)',
     async prepare(world) {
       const campaignId = `${world.campaignId}-wt`;
+      await createWriteThroughLog(stores.db);
       await stores.db.transaction().execute(async (trx) => {
         await insertCampaign(trx, { id: campaignId, name: campaignId });
         await insertEntities(trx, campaignId, world.entities);

@@ -27,6 +27,6 @@ export async function lorekeeperRowsWritten(db: Kysely<Database>, campaignId: st
 export async function writeThroughRowsWritten(db: Kysely<Database>, campaignId: string): Promise<number> {
   const { rows } = await sql<{
     n: string;
-  }>`select count(*) as n from events where campaign_id = ${campaignId}`.execute(db);
+  }>`select count(*) as n from write_through_events where campaign_id = ${campaignId}`.execute(db);
   return 2 * Number(rows[0]?.n ?? 0);
 }

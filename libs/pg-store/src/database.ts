@@ -1,6 +1,6 @@
 import type { CampaignTable } from './campaigns/campaign.table';
 import type { EntityTable } from './entities/entity.table';
-import type { EventTable } from './events/event.table';
+import type { EventChunkTable, EventTable } from './events/event.table';
 import type { DeadLetterTable } from './operations/dead-letter.table';
 import type { SyncLogTable } from './operations/sync-log.table';
 import type { SnapshotEntityTable, SnapshotTable } from './snapshots/snapshot.table';
@@ -9,6 +9,8 @@ import type { SnapshotEntityTable, SnapshotTable } from './snapshots/snapshot.ta
 export interface Database {
   campaigns: CampaignTable;
   entities: EntityTable;
+  event_chunks: EventChunkTable;
+  /** A read-only view: the chunks as one row per event (migration 0007). */
   events: EventTable;
   snapshots: SnapshotTable;
   snapshot_entities: SnapshotEntityTable;

@@ -41,9 +41,23 @@ export { loadRegionContents } from './entities/load-region-contents';
 export { streamEntities } from './entities/stream-entities';
 export { countEntities } from './entities/count-entities';
 
-export type { ArchivedEvent, EventRow, EventTable, NewEventRow } from './events/event.table';
-export { archiveEvents } from './events/archive-events';
-export { countEvents, lastArchivedSeq, readEvents, type EventRange } from './events/read-events';
+export type {
+  ArchivedEntry,
+  ArchivedEvent,
+  EventChunkRow,
+  EventChunkTable,
+  EventRow,
+  EventTable,
+  NewEventChunkRow,
+} from './events/event.table';
+export { ARCHIVE_CHUNK_CHARS, ARCHIVE_CHUNK_EVENTS, archiveEvents } from './events/archive-events';
+export {
+  countEvents,
+  lastArchivedSeq,
+  lastArchivedSeqAt,
+  readEvents,
+  type EventRange,
+} from './events/read-events';
 
 export type {
   NewSnapshotRow,

@@ -1,11 +1,10 @@
 import type { DomainRegistry, RecordedEvent } from '@lorekeeper/domain';
 import { referenceRegistry } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
-import { readCheckpoint, readEvents } from '@lorekeeper/pg-store';
+import { lastArchivedSeqAt, readCheckpoint, readEvents } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import { readHeadSeq, readStreamRange } from '@lorekeeper/redis-store';
 import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
 
 /** An event of the log, wherever it was read: the Postgres archive, or the live Redis stream. */
 export interface LogEvent extends RecordedEvent {
@@ -81,13 +80,7 @@ export async function resolvePoint(
   if (text === 'latest' || text === 'head') return latestSeq(db, redis, campaignId);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(Date.parse(text))) return undefined;
   const at = new Date(text);
-  const archived = await db
-    .selectFrom('events')
-    .select(sql<string | null>`max(seq)`.as('seq'))
-    .where('campaign_id', '=', campaignId)
-    .where('recorded_at', '<=', at)
-    .executeTakeFirst();
-  let seq = Number(archived?.seq ?? 0);
+  let seq = await lastArchivedSeqAt(db, campaignId, at);
   if (redis) {
     // Transient events and those past the checkpoint are only in the stream's window.
     for (const event of await readStreamRange(redis, campaignId, seq + 1, undefined, 100_000)) {

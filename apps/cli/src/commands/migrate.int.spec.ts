@@ -57,9 +57,9 @@ describe('lorekeeper migrate', () => {
     try {
       const tables = await sql<{ table_name: string; copies: number }>`
         select table_name, count(*)::int as copies from information_schema.tables
-        where table_name in ('campaigns', 'entities', 'events', 'snapshots', 'snapshot_entities', 'dead_letters', 'sync_log')
+        where table_name in ('campaigns', 'entities', 'event_chunks', 'events', 'snapshots', 'snapshot_entities', 'dead_letters', 'sync_log')
         group by table_name`.execute(db);
-      expect(tables.rows).toHaveLength(7);
+      expect(tables.rows).toHaveLength(8);
       expect(tables.rows.every((row) => row.copies === 1)).toBe(true);
       const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
         db,

@@ -1,46 +1,113 @@
 import type { RecordedEvent } from '@lorekeeper/domain';
+import { LorekeeperError } from '@lorekeeper/domain';
 import type { Transaction } from 'kysely';
 import { sql } from 'kysely';
-import { chunksOf } from '../chunks';
 import type { Database } from '../database';
+
+/** Events per archive chunk: one row, one JSON array (migration 0007). */
+export const ARCHIVE_CHUNK_EVENTS = 1_000;
+/** A chunk also ends once its JSON passes this many characters, so a row stays a few megabytes at most. */
+export const ARCHIVE_CHUNK_CHARS = 1 << 20;
 
 /**
  * Append persistent events to the archive, in the flush's transaction (with the entities and the
- * checkpoint). Chunked UNNEST inserts. A seq already archived fails the statement: the checkpoint fence
- * should have filtered it, so a duplicate means a bug, never something to skip quietly. The caller leaves
- * transient events out (DESIGN.md, invariant 5). Returns the number archived.
+ * checkpoint), as chunks of consecutive events. The archive only grows at its end: events at or below
+ * a seq already archived fail the call, since the checkpoint fence should have filtered them, so they
+ * mean a bug, never something to skip quietly. The caller holds the campaign's row (the flush moves the
+ * checkpoint first), so no other writer archives for the campaign meanwhile. The caller leaves transient
+ * events out (DESIGN.md, invariant 5). Returns the number archived.
  */
 export async function archiveEvents(
   trx: Transaction<Database>,
   campaignId: string,
   events: readonly (RecordedEvent & { readonly streamId: string })[],
 ): Promise<number> {
-  let archived = 0;
-  for (const chunk of chunksOf(events)) {
-    const result = await trx
-      .insertInto('events')
-      .columns([
-        'campaign_id',
-        'seq',
-        'stream_id',
-        'type',
-        'entity_id',
-        'version',
-        'data',
-        'meta',
-        'recorded_at',
-      ])
-      .expression(
-        sql`select ${campaignId}::text, u.seq, u.stream_id, u.type, u.entity_id, u.version, u.data::jsonb,
-                   u.meta::jsonb, u.recorded_at
-            from unnest(${chunk.map((e) => e.seq)}::int8[], ${chunk.map((e) => e.streamId)}::text[],
-                        ${chunk.map((e) => e.type)}::text[], ${chunk.map((e) => e.entityId)}::text[],
-                        ${chunk.map((e) => e.version)}::int4[], ${chunk.map((e) => JSON.stringify(e.data))}::text[],
-                        ${chunk.map((e) => JSON.stringify(e.meta))}::text[], ${chunk.map((e) => e.meta.at)}::timestamptz[])
-              as u(seq, stream_id, type, entity_id, version, data, meta, recorded_at)`,
-      )
-      .executeTakeFirst();
-    archived += Number(result.numInsertedOrUpdatedRows ?? 0n);
+  if (events.length === 0) return 0;
+  const ordered = isOrdered(events) ? events : [...events].sort((a, b) => a.seq - b.seq);
+  if (!isOrdered(ordered)) {
+    throw new LorekeeperError(
+      'INTERNAL',
+      `campaign ${campaignId}: a seq appears twice in the events to archive`,
+    );
   }
-  return archived;
+  const archived = await trx
+    .selectFrom('event_chunks')
+    .select((eb) => eb.fn.max('last_seq').as('seq'))
+    .where('campaign_id', '=', campaignId)
+    .executeTakeFirst();
+  const last = Number(archived?.seq ?? 0);
+  const first = (ordered[0] as RecordedEvent).seq;
+  if (first <= last) {
+    throw new LorekeeperError(
+      'INTERNAL',
+      `campaign ${campaignId}: seq ${first} is at or below the archive's last seq ${last}; events are archived once, in order`,
+    );
+  }
+  for (const chunk of chunksOfEvents(ordered)) {
+    await sql`insert into event_chunks
+                (campaign_id, first_seq, last_seq, event_count, first_at, last_at, entity_ids, events)
+              values (${campaignId}, ${chunk.firstSeq}, ${chunk.lastSeq}, ${chunk.count}, ${chunk.firstAt},
+                      ${chunk.lastAt}, ${chunk.entityIds}::text[], ${chunk.json}::json)`.execute(trx);
+  }
+  return ordered.length;
+}
+
+interface Chunk {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly count: number;
+  readonly firstAt: string;
+  readonly lastAt: string;
+  readonly entityIds: string[];
+  readonly json: string;
+}
+
+/** Consecutive events cut into chunks of at most ARCHIVE_CHUNK_EVENTS events or about ARCHIVE_CHUNK_CHARS. */
+function* chunksOfEvents(
+  events: readonly (RecordedEvent & { readonly streamId: string })[],
+): Generator<Chunk> {
+  let parts: string[] = [];
+  let chars = 0;
+  let entityIds = new Set<string>();
+  let firstAt = '';
+  let lastAt = '';
+  let start = 0;
+  const cut = (end: number): Chunk => ({
+    firstSeq: (events[start] as RecordedEvent).seq,
+    lastSeq: (events[end - 1] as RecordedEvent).seq,
+    count: end - start,
+    firstAt,
+    lastAt,
+    entityIds: [...entityIds],
+    json: `[${parts.join(',')}]`,
+  });
+  for (let i = 0; i < events.length; i += 1) {
+    const { seq, streamId, type, entityId, version, data, meta } = events[i] as RecordedEvent & {
+      readonly streamId: string;
+    };
+    const part = JSON.stringify({ seq, streamId, type, entityId, version, data, meta });
+    parts.push(part);
+    chars += part.length;
+    entityIds.add(entityId);
+    // ISO-8601 instants in UTC compare as text.
+    const at = new Date(meta.at).toISOString();
+    if (firstAt === '' || at < firstAt) firstAt = at;
+    if (lastAt === '' || at > lastAt) lastAt = at;
+    if (parts.length >= ARCHIVE_CHUNK_EVENTS || chars >= ARCHIVE_CHUNK_CHARS || i === events.length - 1) {
+      yield cut(i + 1);
+      parts = [];
+      chars = 0;
+      entityIds = new Set();
+      firstAt = '';
+      lastAt = '';
+      start = i + 1;
+    }
+  }
+}
+
+function isOrdered(events: readonly RecordedEvent[]): boolean {
+  for (let i = 1; i < events.length; i += 1) {
+    if ((events[i] as RecordedEvent).seq <= (events[i - 1] as RecordedEvent).seq) return false;
+  }
+  return true;
 }

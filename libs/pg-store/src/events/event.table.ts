@@ -1,20 +1,48 @@
 import type { EventMeta, RecordedEvent } from '@lorekeeper/domain';
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 
-export interface EventTable {
+/**
+ * The archive as stored: up to ARCHIVE_CHUNK_EVENTS consecutive persistent events of a campaign per
+ * row, as a JSON array in seq order, with what finds a chunk beside it (migration 0007).
+ */
+export interface EventChunkTable {
   campaign_id: string;
-  seq: number;
-  stream_id: string;
-  type: string;
-  entity_id: string;
-  version: number;
-  data: ColumnType<unknown, string, string>;
-  meta: ColumnType<EventMeta, string, string>;
-  recorded_at: ColumnType<Date, Date | string, Date | string>;
+  first_seq: ColumnType<number, number, never>;
+  last_seq: ColumnType<number, number, never>;
+  event_count: ColumnType<number, number, never>;
+  /** The earliest and the latest meta.at of the chunk's events. */
+  first_at: ColumnType<Date, Date | string, never>;
+  last_at: ColumnType<Date, Date | string, never>;
+  /** Each entity an event of the chunk is about, once. */
+  entity_ids: ColumnType<string[], string[], never>;
+  /** The events, as `ArchivedEntry` objects; a string of JSON on the way in. */
+  events: ColumnType<ArchivedEntry[], string, never>;
+}
+
+/** One event inside a chunk's JSON array. */
+export interface ArchivedEntry extends RecordedEvent {
+  readonly streamId: string;
+}
+
+/**
+ * The `events` view: the chunks unrolled into one row per event with the columns the archive had as a
+ * table, for SQL written by hand. Read-only; the code reads chunks (read-events.ts).
+ */
+export interface EventTable {
+  campaign_id: ColumnType<string, never, never>;
+  seq: ColumnType<number, never, never>;
+  stream_id: ColumnType<string, never, never>;
+  type: ColumnType<string, never, never>;
+  entity_id: ColumnType<string, never, never>;
+  version: ColumnType<number, never, never>;
+  data: ColumnType<unknown, never, never>;
+  meta: ColumnType<EventMeta, never, never>;
+  recorded_at: ColumnType<Date, never, never>;
 }
 
 export type EventRow = Selectable<EventTable>;
-export type NewEventRow = Insertable<EventTable>;
+export type EventChunkRow = Selectable<EventChunkTable>;
+export type NewEventChunkRow = Insertable<EventChunkTable>;
 
 /** An event as the archive holds it: the log entry, the Redis stream id it had, and when it was committed. */
 export interface ArchivedEvent extends RecordedEvent {
@@ -23,15 +51,15 @@ export interface ArchivedEvent extends RecordedEvent {
   readonly recordedAt: Date;
 }
 
-export function toArchivedEvent(row: EventRow): ArchivedEvent {
+export function toArchivedEvent(entry: ArchivedEntry): ArchivedEvent {
   return {
-    seq: row.seq,
-    streamId: row.stream_id,
-    type: row.type,
-    entityId: row.entity_id,
-    version: row.version,
-    data: row.data,
-    meta: row.meta,
-    recordedAt: row.recorded_at,
+    seq: entry.seq,
+    streamId: entry.streamId,
+    type: entry.type,
+    entityId: entry.entityId,
+    version: entry.version,
+    data: entry.data,
+    meta: entry.meta,
+    recordedAt: new Date(entry.meta.at),
   };
 }

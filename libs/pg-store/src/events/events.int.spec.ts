@@ -1,5 +1,13 @@
 import type { RecordedEvent } from '@lorekeeper/domain';
-import { archiveEvents, countEvents, insertCampaign, lastArchivedSeq, readEvents } from '../index';
+import {
+  ARCHIVE_CHUNK_EVENTS,
+  archiveEvents,
+  countEvents,
+  insertCampaign,
+  lastArchivedSeq,
+  lastArchivedSeqAt,
+  readEvents,
+} from '../index';
 import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
 
 type Archivable = RecordedEvent & { streamId: string };
@@ -76,12 +84,134 @@ describe('event archive', () => {
 
   it('refuses to archive a seq twice, rolling back the whole batch', async () => {
     const again = [event(6, 'player:alice', 'player.xp.gained', { amount: 1 }, 4), EVENTS[4]!];
-    await expect(
-      test.db.transaction().execute((trx) => archiveEvents(trx, 'c1', again)),
-    ).rejects.toMatchObject({
-      code: '23505',
-    });
+    await expect(test.db.transaction().execute((trx) => archiveEvents(trx, 'c1', again))).rejects.toThrow(
+      /seq 5 is at or below the archive's last seq 5/,
+    );
+    const twice = [
+      event(6, 'player:alice', 'player.xp.gained', { amount: 1 }, 4),
+      event(6, 'world', 'world.flag.set', {}, 2),
+    ];
+    await expect(test.db.transaction().execute((trx) => archiveEvents(trx, 'c1', twice))).rejects.toThrow(
+      /a seq appears twice/,
+    );
     expect((await readEvents(test.db, 'c1')).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('shows the archive as rows through the events view', async () => {
+    const rows = await test.db
+      .selectFrom('events')
+      .selectAll()
+      .where('campaign_id', '=', 'c1')
+      .orderBy('seq')
+      .execute();
+    expect(rows).toEqual(
+      EVENTS.map((e) => ({
+        campaign_id: 'c1',
+        seq: e.seq,
+        stream_id: e.streamId,
+        type: e.type,
+        entity_id: e.entityId,
+        version: e.version,
+        data: e.data,
+        meta: e.meta,
+        recorded_at: new Date(e.meta.at),
+      })),
+    );
+  });
+
+  describe('in chunks', () => {
+    // 2,500 events on 50 players: chunks of 1,000, 1,000 and 500; every 7th event was recorded 100 s early.
+    const many = Array.from({ length: 2_500 }, (_, i) => ({
+      ...event(
+        1_000 + i,
+        `player:p${i % 50}`,
+        i % 3 === 0 ? 'player.moved' : 'player.xp.gained',
+        { amount: 1 },
+        1 + Math.floor(i / 50),
+      ),
+      meta: {
+        sessionId: 's1',
+        batchId: `b${i}`,
+        at: new Date(Date.UTC(2026, 10, 25, 13) + (i % 7 === 0 ? i - 100 : i) * 1_000).toISOString(),
+      },
+    }));
+    const seqs = async (range: Parameters<typeof readEvents>[2]) =>
+      (await readEvents(test.db, 'c3', range)).map((e) => e.seq);
+    const expected = (keep: (e: (typeof many)[number]) => boolean) => many.filter(keep).map((e) => e.seq);
+
+    beforeAll(async () => {
+      await test.db.transaction().execute(async (trx) => {
+        await insertCampaign(trx, { id: 'c3', name: 'Three' });
+        await archiveEvents(trx, 'c3', many.slice(0, 1_800));
+      });
+      await test.db.transaction().execute((trx) => archiveEvents(trx, 'c3', many.slice(1_800)));
+    });
+
+    it(`cuts each batch into chunks of ${ARCHIVE_CHUNK_EVENTS} events`, async () => {
+      const chunks = await test.db
+        .selectFrom('event_chunks')
+        .select(['first_seq', 'last_seq', 'event_count'])
+        .where('campaign_id', '=', 'c3')
+        .orderBy('first_seq')
+        .execute();
+      expect(chunks).toEqual([
+        { first_seq: 1_000, last_seq: 1_999, event_count: 1_000 },
+        { first_seq: 2_000, last_seq: 2_799, event_count: 800 },
+        { first_seq: 2_800, last_seq: 3_499, event_count: 700 },
+      ]);
+    });
+
+    it('reads ranges and limits across chunk boundaries', async () => {
+      expect(await seqs({ fromSeq: 1_998, toSeq: 2_001 })).toEqual([1_998, 1_999, 2_000, 2_001]);
+      expect(await seqs({ fromSeq: 2_790, limit: 15 })).toEqual(expected((e) => e.seq >= 2_790).slice(0, 15));
+      expect(await seqs({})).toEqual(expected(() => true));
+      expect(await countEvents(test.db, 'c3', { fromSeq: 1_500, toSeq: 3_000 })).toBe(1_501);
+      expect(await countEvents(test.db, 'c3', { fromSeq: 2_000, toSeq: 2_799 })).toBe(800);
+      expect(await countEvents(test.db, 'c3')).toBe(2_500);
+      expect(await lastArchivedSeq(test.db, 'c3')).toBe(3_499);
+    });
+
+    it('filters by entity, type and time inside chunks', async () => {
+      expect(await seqs({ entityId: 'player:p7' })).toEqual(expected((e) => e.entityId === 'player:p7'));
+      expect(await seqs({ entityId: 'player:nobody' })).toEqual([]);
+      const fromTime = new Date(Date.UTC(2026, 10, 25, 13) + 1_200_000);
+      const toTime = new Date(Date.UTC(2026, 10, 25, 13) + 1_300_000);
+      const inTime = (e: (typeof many)[number]) =>
+        Date.parse(e.meta.at) >= +fromTime && Date.parse(e.meta.at) <= +toTime;
+      expect(await seqs({ fromTime, toTime, types: ['player.moved'] })).toEqual(
+        expected((e) => inTime(e) && e.type === 'player.moved'),
+      );
+      expect(await countEvents(test.db, 'c3', { fromTime, toTime })).toBe(expected(inTime).length);
+    });
+
+    it('finds the last seq recorded at or before an instant, though times need not rise with seqs', async () => {
+      // Every seventh event has an instant before those of the seqs around it.
+      for (const offset of [-200_000, -50_000, 500_000, 1_000_000, 1_795_000, 2_000_000, 2_600_000]) {
+        const at = new Date(Date.UTC(2026, 10, 25, 13) + offset);
+        const last = Math.max(0, ...expected((e) => Date.parse(e.meta.at) <= +at));
+        expect(await lastArchivedSeqAt(test.db, 'c3', at)).toBe(last);
+      }
+      expect(await lastArchivedSeqAt(test.db, 'c3', new Date(Date.UTC(2026, 10, 25, 13) + 1_000_000))).toBe(
+        2_099,
+      );
+      expect(await lastArchivedSeqAt(test.db, 'c3', new Date('2020-01-01T00:00:00Z'))).toBe(0);
+    });
+
+    it('ends a chunk early once its JSON is about a megabyte', async () => {
+      const big = Array.from({ length: 30 }, (_, i) =>
+        event(10_000 + i, 'world', 'world.flag.set', { key: 'lore', value: 'x'.repeat(100_000) }, 1 + i),
+      );
+      await test.db.transaction().execute((trx) => archiveEvents(trx, 'c3', big));
+      const counts = await test.db
+        .selectFrom('event_chunks')
+        .select('event_count')
+        .where('campaign_id', '=', 'c3')
+        .where('first_seq', '>=', 10_000)
+        .orderBy('first_seq')
+        .execute();
+      expect(counts.map((c) => c.event_count)).toEqual([11, 11, 8]);
+      expect(await seqs({ fromSeq: 10_000 })).toEqual(big.map((e) => e.seq));
+    });
   });
 
   it('archives a batch larger than one chunk', async () => {

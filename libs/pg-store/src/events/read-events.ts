@@ -1,6 +1,7 @@
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Database } from '../database';
-import type { ArchivedEvent } from './event.table';
+import type { ArchivedEntry, ArchivedEvent } from './event.table';
 import { toArchivedEvent } from './event.table';
 
 export interface EventRange {
@@ -8,7 +9,7 @@ export interface EventRange {
   readonly fromSeq?: number;
   /** Last seq to return (inclusive). */
   readonly toSeq?: number;
-  /** Only this entity's events (served by the (campaign_id, entity_id, seq) index). */
+  /** Only this entity's events (its chunks are found by the chunks' entity index). */
   readonly entityId?: string;
   /** Only events of these types; an empty list matches nothing. */
   readonly types?: readonly string[];
@@ -20,16 +21,27 @@ export interface EventRange {
   readonly limit?: number;
 }
 
+/** Chunks fetched per query while reading: a few thousand events, a few megabytes. */
+const CHUNKS_PER_QUERY = 8;
+
 /** Archived events in seq order. */
 export async function readEvents(
   db: Kysely<Database>,
   campaignId: string,
   range: EventRange = {},
 ): Promise<ArchivedEvent[]> {
-  let query = filtered(db.selectFrom('events').selectAll(), campaignId, range).orderBy('seq');
-  if (range.limit !== undefined) query = query.limit(range.limit);
-  const rows = await query.execute();
-  return rows.map(toArchivedEvent);
+  const limit = range.limit ?? Infinity;
+  const events: ArchivedEvent[] = [];
+  if (limit <= 0) return events;
+  const matches = matcher(range);
+  for await (const chunk of chunksFor(db, campaignId, range)) {
+    for (const entry of chunk) {
+      if (!matches(entry)) continue;
+      events.push(toArchivedEvent(entry));
+      if (events.length >= limit) return events;
+    }
+  }
+  return events;
 }
 
 /** How many archived events match the range (for progress bars and summaries); `limit` is ignored. */
@@ -38,39 +50,111 @@ export async function countEvents(
   campaignId: string,
   range: Omit<EventRange, 'limit'> = {},
 ): Promise<number> {
-  const query = filtered(
-    db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('count')),
-    campaignId,
-    range,
-  );
-  const row = await query.executeTakeFirstOrThrow();
-  return Number(row.count);
+  const matches = matcher(range);
+  if (range.entityId !== undefined || range.types !== undefined || range.fromTime || range.toTime) {
+    let count = 0;
+    for await (const chunk of chunksFor(db, campaignId, range)) {
+      for (const entry of chunk) if (matches(entry)) count += 1;
+    }
+    return count;
+  }
+  // A range of seqs only: whole chunks are counted from their rows, the (at most two) cut ones by hand.
+  const from = range.fromSeq ?? 1;
+  const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+  const whole = await db
+    .selectFrom('event_chunks')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('event_count'), eb.lit(0)).as('count'))
+    .where('campaign_id', '=', campaignId)
+    .where('first_seq', '>=', from)
+    .where('last_seq', '<=', to)
+    .executeTakeFirstOrThrow();
+  const cut = await db
+    .selectFrom('event_chunks')
+    .select('events')
+    .where('campaign_id', '=', campaignId)
+    .where('last_seq', '>=', from)
+    .where('first_seq', '<=', to)
+    .where((eb) => eb.or([eb('first_seq', '<', from), eb('last_seq', '>', to)]))
+    .execute();
+  let count = Number(whole.count);
+  for (const { events } of cut) for (const entry of events) if (matches(entry)) count += 1;
+  return count;
 }
 
 /** The campaign's highest archived seq, 0 when it has none. */
 export async function lastArchivedSeq(db: Kysely<Database>, campaignId: string): Promise<number> {
   const row = await db
-    .selectFrom('events')
-    .select((eb) => eb.fn.max('seq').as('seq'))
+    .selectFrom('event_chunks')
+    .select((eb) => eb.fn.max('last_seq').as('seq'))
     .where('campaign_id', '=', campaignId)
     .executeTakeFirst();
   return Number(row?.seq ?? 0);
 }
 
-function filtered<O>(
-  query: SelectQueryBuilder<Database, 'events', O>,
+/**
+ * The highest archived seq recorded (meta.at) at or before `at`, 0 when none was. Times need not rise
+ * with seqs, but every event of a later chunk has a higher seq than any of an earlier one, so the answer
+ * is in the last chunk whose earliest time is at or before `at`.
+ */
+export async function lastArchivedSeqAt(db: Kysely<Database>, campaignId: string, at: Date): Promise<number> {
+  const chunk = await db
+    .selectFrom('event_chunks')
+    .select('events')
+    .where('campaign_id', '=', campaignId)
+    .where('first_at', '<=', at)
+    .orderBy('first_seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  let seq = 0;
+  for (const entry of chunk?.events ?? []) {
+    if (Date.parse(entry.meta.at) <= at.getTime()) seq = Math.max(seq, entry.seq);
+  }
+  return seq;
+}
+
+/**
+ * The chunks that may hold events of the range, in seq order, a few per query: found by seq range, by
+ * time range and by entity from the chunks' own columns. Their events still need `matcher`.
+ */
+async function* chunksFor(
+  db: Kysely<Database>,
   campaignId: string,
   range: Omit<EventRange, 'limit'>,
-): SelectQueryBuilder<Database, 'events', O> {
-  let result = query.where('campaign_id', '=', campaignId);
-  if (range.fromSeq !== undefined) result = result.where('seq', '>=', range.fromSeq);
-  if (range.toSeq !== undefined) result = result.where('seq', '<=', range.toSeq);
-  if (range.entityId !== undefined) result = result.where('entity_id', '=', range.entityId);
-  if (range.types !== undefined) {
-    // `in ()` is invalid SQL; no type asked for matches nothing.
-    result = range.types.length === 0 ? result.where('seq', '<', 0) : result.where('type', 'in', range.types);
+): AsyncGenerator<readonly ArchivedEntry[]> {
+  if (range.types?.length === 0) return;
+  let after = (range.fromSeq ?? 1) - 1;
+  for (;;) {
+    let query = db
+      .selectFrom('event_chunks')
+      .select(['last_seq', 'events'])
+      .where('campaign_id', '=', campaignId)
+      .where('last_seq', '>', after);
+    if (range.toSeq !== undefined) query = query.where('first_seq', '<=', range.toSeq);
+    if (range.entityId !== undefined) {
+      query = query.where(sql<boolean>`entity_ids @> array[${range.entityId}]::text[]`);
+    }
+    if (range.fromTime) query = query.where('last_at', '>=', range.fromTime);
+    if (range.toTime) query = query.where('first_at', '<=', range.toTime);
+    const rows = await query.orderBy('last_seq').limit(CHUNKS_PER_QUERY).execute();
+    for (const row of rows) yield row.events;
+    if (rows.length < CHUNKS_PER_QUERY) return;
+    after = (rows[rows.length - 1] as { last_seq: number }).last_seq;
   }
-  if (range.fromTime !== undefined) result = result.where('recorded_at', '>=', range.fromTime);
-  if (range.toTime !== undefined) result = result.where('recorded_at', '<=', range.toTime);
-  return result;
+}
+
+function matcher(range: Omit<EventRange, 'limit'>): (entry: ArchivedEntry) => boolean {
+  const from = range.fromSeq ?? -Infinity;
+  const to = range.toSeq ?? Infinity;
+  const types = range.types && new Set(range.types);
+  const fromTime = range.fromTime?.getTime() ?? -Infinity;
+  const toTime = range.toTime?.getTime() ?? Infinity;
+  const timed = range.fromTime !== undefined || range.toTime !== undefined;
+  return (entry) => {
+    if (entry.seq < from || entry.seq > to) return false;
+    if (range.entityId !== undefined && entry.entityId !== range.entityId) return false;
+    if (types && !types.has(entry.type)) return false;
+    if (!timed) return true;
+    const at = Date.parse(entry.meta.at);
+    return at >= fromTime && at <= toTime;
+  };
 }

@@ -6,6 +6,7 @@ const TABLES = [
   'campaigns',
   'dead_letters',
   'entities',
+  'event_chunks',
   'events',
   'snapshot_entities',
   'snapshots',
