@@ -89,8 +89,7 @@ function* chunksOfEvents(
     parts.push(part);
     chars += part.length;
     entityIds.add(entityId);
-    // ISO-8601 instants in UTC compare as text.
-    const at = new Date(meta.at).toISOString();
+    const at = utcInstant(meta.at);
     if (firstAt === '' || at < firstAt) firstAt = at;
     if (lastAt === '' || at > lastAt) lastAt = at;
     if (parts.length >= ARCHIVE_CHUNK_EVENTS || chars >= ARCHIVE_CHUNK_CHARS || i === events.length - 1) {
@@ -103,6 +102,14 @@ function* chunksOfEvents(
       start = i + 1;
     }
   }
+}
+
+/**
+ * meta.at as `YYYY-MM-DDTHH:mm:ss.sssZ`, which compares as text. The session service writes it so
+ * already; anything else (an imported world's events) is normalised.
+ */
+function utcInstant(at: string): string {
+  return at.length === 24 && at.endsWith('Z') && at[10] === 'T' ? at : new Date(at).toISOString();
 }
 
 function isOrdered(events: readonly RecordedEvent[]): boolean {

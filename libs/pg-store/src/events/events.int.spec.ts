@@ -214,6 +214,27 @@ describe('event archive', () => {
     });
   });
 
+  it('finds events by time whatever form their meta.at took', async () => {
+    const offset = {
+      ...event(50, 'world', 'world.flag.set', {}, 2),
+      meta: { sessionId: 's1', batchId: 'b', at: '2026-11-25T14:00:00+01:00' },
+    };
+    await test.db.transaction().execute((trx) => archiveEvents(trx, 'c1', [offset]));
+    const chunk = await test.db
+      .selectFrom('event_chunks')
+      .select(['first_at', 'last_at'])
+      .where('campaign_id', '=', 'c1')
+      .where('first_seq', '=', 50)
+      .executeTakeFirstOrThrow();
+    expect(chunk).toEqual({
+      first_at: new Date('2026-11-25T13:00:00Z'),
+      last_at: new Date('2026-11-25T13:00:00Z'),
+    });
+    const at = new Date('2026-11-25T13:00:00Z');
+    expect((await readEvents(test.db, 'c1', { fromTime: at, toTime: at })).map((e) => e.seq)).toEqual([50]);
+    expect(await lastArchivedSeqAt(test.db, 'c1', at)).toBe(50);
+  });
+
   it('archives a batch larger than one chunk', async () => {
     const many = Array.from({ length: 12_000 }, (_, i) =>
       event(100 + i, `player:p${i % 50}`, 'player.xp.gained', { amount: 1 }, 1 + Math.floor(i / 50)),
