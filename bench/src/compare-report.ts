@@ -97,6 +97,23 @@ export function scenarioSection(data: CompareData, scenario: string, heading: st
       );
     }),
     '',
+    ...cacheHits(rows),
+  ];
+}
+
+/** The session service's LiveCache hit share at 90% of saturation, for the contenders that have one. */
+function cacheHits(rows: readonly ContenderRow[]): string[] {
+  const measured = rows
+    .map((r) => ({ ...r, blocks: r.blocks.filter((b) => b.cacheHitShare !== undefined) }))
+    .filter((r) => r.blocks.length > 0);
+  if (measured.length === 0) return [];
+  const shares = measured.map(
+    (r) => `${r.contender.name} ${(100 * medianOf(r, (b) => b.cacheHitShare!)).toFixed(1)}%`,
+  );
+  return [
+    `Appends validated against the session service's LiveCache at 90% of saturation (the rest read Redis ` +
+      `first; \`lorekeeper_live_cache_lookups_total\`), median over rounds: ${shares.join('; ')}.`,
+    '',
   ];
 }
 

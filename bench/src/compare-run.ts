@@ -1,5 +1,5 @@
 import type { WorldDocument } from '@lorekeeper/domain';
-import type { Contender } from './contenders';
+import type { CacheLookups, Contender } from './contenders';
 import type { CpuSource } from './cpu';
 import { cpuBetween, readCpu } from './cpu';
 import type { StepResult } from './open-loop';
@@ -50,6 +50,8 @@ export interface BlockResult {
   readonly redis?: RedisFootprint;
   /** Appends retried after a version conflict, over the whole block. */
   readonly retries: number;
+  /** Of the appends in the 90% step, the share validated against the session service's LiveCache. */
+  readonly cacheHitShare?: number;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function runBlock(
     await prepared.settle();
     const rowsBefore = await prepared.rowsWritten();
     const cpuBefore = readCpu(cpu);
+    const lookupsBefore = await prepared.cacheLookups?.();
     const at90 = await step(saturation * 0.9, plan.stepSeconds, plan.maxOutstanding);
     const settling = performance.now();
     await prepared.settle();
@@ -106,6 +109,8 @@ export async function runBlock(
     const cpuSeconds = cpuBetween(cpuBefore, readCpu(cpu));
     const rows = (await prepared.rowsWritten()) - rowsBefore;
     const redis = await prepared.redisFootprint?.();
+    const lookupsAfter = await prepared.cacheLookups?.();
+    const cacheHitShare = lookupsBefore && lookupsAfter && hitShare(lookupsBefore, lookupsAfter);
     return {
       contender: contender.name,
       scenario: scenario.name,
@@ -121,10 +126,17 @@ export async function runBlock(
       settleMs,
       ...(redis ? { redis } : {}),
       retries: prepared.retries?.() ?? 0,
+      ...(cacheHitShare === undefined ? {} : { cacheHitShare }),
     };
   } finally {
     await prepared.cleanup();
   }
+}
+
+function hitShare(before: CacheLookups, after: CacheLookups): number | undefined {
+  const hits = after.hit - before.hit;
+  const all = hits + after.miss - before.miss + after.stale - before.stale;
+  return all > 0 ? hits / all : undefined;
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toString() : 'max');

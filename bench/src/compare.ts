@@ -11,6 +11,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
@@ -100,10 +102,13 @@ async function main(): Promise<void> {
   await loadCeiling(redis);
   const natsServer = await startPrivateNats();
   const env = { DATABASE_URL: databaseUrl, NATS_URL: natsServer.url };
-  const profiled = profile ? await startProfiledSession(env) : undefined;
+  // A known port for the session service's /metrics (its LiveCache lookups are reported).
+  const sessionHttpPort = await freePort();
+  const sessionEnv = { ...env, SESSION_HTTP_PORT: String(sessionHttpPort) };
+  const profiled = profile ? await startProfiledSession(sessionEnv) : undefined;
   const session: Child =
     profiled?.session ??
-    (await spawnService('session-service', env).then((s) => ({
+    (await spawnService('session-service', sessionEnv).then((s) => ({
       process: s.process,
       stop: () => s.stop().then(() => undefined),
     })));
@@ -116,7 +121,13 @@ async function main(): Promise<void> {
   );
   // As a busy game server would connect (docs/client.md): without nats.js's two stack traces per request.
   const nats = await connect({ servers: natsServer.url, noAsyncTraces: true });
-  const stores: Stores = { nats, redis, db, writeThroughDb };
+  const stores: Stores = {
+    nats,
+    redis,
+    db,
+    writeThroughDb,
+    sessionMetricsUrl: `http://127.0.0.1:${sessionHttpPort}/metrics`,
+  };
   try {
     const cpu = cpuSources({ session, worker, natsServer, echoService, redisPid: await redisPid() });
     const all: Contender[] = [
@@ -240,3 +251,15 @@ function cpuSources(p: {
 }
 
 runBench(main);
+
+/** A TCP port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -33,6 +33,8 @@ export interface Prepared {
   readonly redisFootprint?: () => Promise<RedisFootprint>;
   /** Appends it retried after a version conflict so far (Emmett's optimistic concurrency). */
   readonly retries?: () => number;
+  /** The session service's LiveCache lookups so far (its /metrics); absent for other contenders. */
+  readonly cacheLookups?: () => Promise<CacheLookups>;
   readonly cleanup: () => Promise<void>;
 }
 
@@ -46,12 +48,21 @@ export interface Contender {
   prepare(world: WorldDocument, players: readonly string[]): Promise<Prepared>;
 }
 
+/** Appends validated against the session service's LiveCache, or against Redis first (docs/deploy.md). */
+export interface CacheLookups {
+  readonly hit: number;
+  readonly miss: number;
+  readonly stale: number;
+}
+
 export interface Stores {
   readonly nats: NatsConnection;
   readonly redis: Redis;
   readonly db: Kysely<Database>;
   /** A pool of 8 connections: the write-through contender's 8 concurrent clients. */
   readonly writeThroughDb: Kysely<Database>;
+  /** The session service's /metrics. */
+  readonly sessionMetricsUrl?: string;
 }
 
 const wire = (events: readonly BenchEvent[]) =>
@@ -86,12 +97,26 @@ export function lorekeeper(stores: Stores, batch: number): Contender {
         settle: () => checkpointReachesHead(stores, world.campaignId),
         rowsWritten: () => lorekeeperRowsWritten(stores.db, world.campaignId),
         redisFootprint: () => campaignFootprint(stores.redis, world.campaignId),
+        ...(stores.sessionMetricsUrl
+          ? { cacheLookups: () => scrapeCacheLookups(stores.sessionMetricsUrl!) }
+          : {}),
         cleanup: async () => {
           await client.endSession(world.campaignId, sessionId);
         },
       };
     },
   };
+}
+
+async function scrapeCacheLookups(url: string): Promise<CacheLookups> {
+  const text = await (await fetch(url)).text();
+  const count = (outcome: string) =>
+    Number(
+      new RegExp(`^lorekeeper_live_cache_lookups_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(
+        text,
+      )?.[1] ?? 0,
+    );
+  return { hit: count('hit'), miss: count('miss'), stale: count('stale') };
 }
 
 /** Ask the worker to flush until its Postgres checkpoint reaches the campaign's last seq. */

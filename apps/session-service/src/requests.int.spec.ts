@@ -199,4 +199,29 @@ describe('operability', () => {
     expect(metrics).toMatch(/lorekeeper_requests_total\{verb="create",outcome="CAMPAIGN_EXISTS"\} 1/);
     expect(metrics).toContain('lorekeeper_append_duration_seconds_bucket');
   });
+
+  it('counts appends validated against its LiveCache and those that had to read Redis first', async () => {
+    const lookups = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${h.service.httpPort}/metrics`)).text();
+      const count = (outcome: string) =>
+        Number(
+          new RegExp(`lorekeeper_live_cache_lookups_total\\{outcome="${outcome}"\\} (\\d+)`).exec(
+            text,
+          )?.[1] ?? 0,
+        );
+      return { hit: count('hit'), miss: count('miss') };
+    };
+    const campaignId = await h.createCampaign(tinyWorld);
+    const sessionId = await h.startSession(campaignId, ['player:alice']);
+    const gold = { type: 'player.gold.changed', entityId: 'player:alice', data: { delta: 1 } };
+    const before = await lookups();
+    // The first append reads alice from Redis (a miss) and caches her; the next two find her cached.
+    for (let i = 0; i < 3; i += 1) {
+      expect(
+        (await h.request(campaignId, 'append', { sessionId, events: [gold] })).statusHeader,
+      ).toBeUndefined();
+    }
+    const after = await lookups();
+    expect({ hit: after.hit - before.hit, miss: after.miss - before.miss }).toEqual({ hit: 2, miss: 1 });
+  });
 });

@@ -51,10 +51,15 @@ export async function prepareBatch(
   const cached = deps.liveCache.lookup(campaignId, meta.sessionId, [...ids]);
   if (cached) {
     try {
-      return await validate(deps, campaignId, events, meta, cached);
+      const prepared = await validate(deps, campaignId, events, meta, cached);
+      deps.metrics.liveCacheLookups.inc({ outcome: 'hit' });
+      return prepared;
     } catch {
       // Perhaps only the cache was behind: decide against Redis.
+      deps.metrics.liveCacheLookups.inc({ outcome: 'stale' });
     }
+  } else {
+    deps.metrics.liveCacheLookups.inc({ outcome: 'miss' });
   }
   return validate(deps, campaignId, events, meta, await readCurrent(deps, campaignId, meta.sessionId, ids));
 }

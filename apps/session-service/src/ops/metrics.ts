@@ -7,6 +7,7 @@ export interface SessionMetrics {
   readonly appendSeconds: Histogram;
   readonly eventsAppended: Counter;
   readonly casRetries: Counter;
+  readonly liveCacheLookups: Counter<'outcome'>;
   readonly storeErrors: Counter<'store'>;
 }
 
@@ -35,6 +36,12 @@ export function createSessionMetrics(): SessionMetrics {
     casRetries: new Counter({
       name: 'lorekeeper_cas_retries_total',
       help: 'Appends re-validated because an entity changed between read and commit',
+      registers: [registry],
+    }),
+    liveCacheLookups: new Counter({
+      name: 'lorekeeper_live_cache_lookups_total',
+      help: 'Appends validated against the LiveCache (hit), against Redis because an entity was not cached (miss), or against Redis after the cached state refused the batch (stale)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     storeErrors: new Counter({
