@@ -136,4 +136,40 @@ describe('concurrent appends', () => {
       await second.close();
     }
   });
+
+  it('refuses a fight or dialogue id another instance already started, though its cache took it as new', async () => {
+    const second = await startSecondInstance();
+    try {
+      const campaignId = await h.createCampaign(tinyWorld);
+      const sessionId = await h.startSession(campaignId, ['player:alice']);
+      const start = (deps: SessionDeps) =>
+        appendEvents(
+          deps,
+          campaignId,
+          {
+            sessionId,
+            events: [
+              {
+                type: 'dialogue.started',
+                entityId: 'dialogue:d1',
+                data: { npcId: 'npc:goblin', playerId: 'player:alice' },
+              },
+            ],
+          },
+          randomUUID(),
+        ).then(
+          (reply) => reply.results[0]?.version,
+          (error: unknown) => (error as { code?: string }).code,
+        );
+      expect(await start(second.deps)).toBe(1);
+      // The first instance has not seen dialogue:d1: it guesses absent, the commit finds it, Redis decides.
+      expect(await start(h.service.deps)).toBe('VALIDATION_FAILED');
+      const stream = await readStreamRange(h.redis, campaignId);
+      expect(stream.map((event) => [event.type, event.entityId, event.version])).toEqual([
+        ['dialogue.started', 'dialogue:d1', 1],
+      ]);
+    } finally {
+      await second.close();
+    }
+  });
 });

@@ -20,6 +20,17 @@ describe('LiveCache', () => {
     expect(cache.lookup('c', 's2', ['player:a'])).toBeUndefined();
   });
 
+  it('takes a transient entity it has not seen as absent, and only that', () => {
+    const cache = new LiveCache(10_000);
+    cache.remember('c', 's1', [['player:a', at(1)]]);
+    const isTransient = (id: string) => id.startsWith('combat:');
+    const found = cache.lookup('c', 's1', ['player:a', 'combat:new'], isTransient);
+    expect(found?.get('combat:new')).toEqual({ token: '', entity: undefined, transient: true, bytes: 0 });
+    expect(cache.lookup('c', 's1', ['player:a', 'player:b'], isTransient)).toBeUndefined();
+    expect(cache.lookup('c', 's2', ['combat:new'], isTransient)).toBeUndefined();
+    expect(cache.entities).toBe(1);
+  });
+
   it('starts over for a new session, keeps no absent entity and never goes back a version', () => {
     const cache = new LiveCache(10_000);
     cache.remember('c', 's1', [['player:a', at(5)]]);

@@ -1,5 +1,5 @@
 import type { LiveEntity } from '@lorekeeper/redis-store';
-import { versionOfToken } from '@lorekeeper/redis-store';
+import { ABSENT, versionOfToken } from '@lorekeeper/redis-store';
 
 /**
  * The live entities this process last read or wrote, per campaign session, so an append can
@@ -17,6 +17,9 @@ import { versionOfToken } from '@lorekeeper/redis-store';
  * Bounded by `maxBytes` of entity JSON across campaigns (a parsed entity takes about twice its JSON
  * in the heap): past it the least recently used campaign is dropped.
  */
+/** What Redis answers for a transient entity that does not exist. */
+const UNSEEN_TRANSIENT: LiveEntity = { token: ABSENT, entity: undefined, transient: true, bytes: 0 };
+
 export class LiveCache {
   private readonly campaigns = new Map<string, { sessionId: string; entities: Map<string, LiveEntity> }>();
   private size = 0;
@@ -24,13 +27,23 @@ export class LiveCache {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** Every one of `ids` as last seen in this session, or undefined when any is missing. */
-  lookup(campaignId: string, sessionId: string, ids: readonly string[]): Map<string, LiveEntity> | undefined {
+  /**
+   * Every one of `ids` as last seen in this session, or undefined when any is missing. A transient
+   * entity this process has not seen is taken as absent: such ids are new ones the game server
+   * names to start a fight or a dialogue (a miss would send every such batch to Redis first), and
+   * the commit's compare-and-set refuses the guess when another instance created it meanwhile.
+   */
+  lookup(
+    campaignId: string,
+    sessionId: string,
+    ids: readonly string[],
+    isTransient: (id: string) => boolean = () => false,
+  ): Map<string, LiveEntity> | undefined {
     const entry = this.campaigns.get(campaignId);
     if (entry?.sessionId !== sessionId) return undefined;
     const found = new Map<string, LiveEntity>();
     for (const id of ids) {
-      const live = entry.entities.get(id);
+      const live = entry.entities.get(id) ?? (isTransient(id) ? UNSEEN_TRANSIENT : undefined);
       if (live === undefined) return undefined;
       found.set(id, live);
     }
@@ -82,6 +95,11 @@ export class LiveCache {
     this.size -= entry.entities.size;
     for (const live of entry.entities.values()) this.bytes -= live.bytes;
     this.campaigns.delete(campaignId);
+  }
+
+  /** The bound on entity JSON bytes held. */
+  get capacity(): number {
+    return this.maxBytes;
   }
 
   /** Entries held, across campaigns (for tests and metrics). */

@@ -213,15 +213,25 @@ describe('operability', () => {
     };
     const campaignId = await h.createCampaign(tinyWorld);
     const sessionId = await h.startSession(campaignId, ['player:alice']);
-    const gold = { type: 'player.gold.changed', entityId: 'player:alice', data: { delta: 1 } };
-    const before = await lookups();
-    // The first append reads alice from Redis (a miss) and caches her; the next two find her cached.
-    for (let i = 0; i < 3; i += 1) {
+    const append = async (event: object) =>
       expect(
-        (await h.request(campaignId, 'append', { sessionId, events: [gold] })).statusHeader,
+        (await h.request(campaignId, 'append', { sessionId, events: [event] })).statusHeader,
       ).toBeUndefined();
-    }
+    const gold = (entityId: string) => ({ type: 'player.gold.changed', entityId, data: { delta: 1 } });
+    const before = await lookups();
+    // The session start cached alice's neighbourhood: her appends validate without reading Redis.
+    await append(gold('player:alice'));
+    await append(gold('player:alice'));
+    // Bob is two regions away, not loaded: his first append reads Redis (and Postgres), then he is cached.
+    await append(gold('player:bob'));
+    await append(gold('player:bob'));
+    // A dialogue id nobody used yet is taken as absent without asking Redis (the commit checks it).
+    await append({
+      type: 'dialogue.started',
+      entityId: 'dialogue:d1',
+      data: { npcId: 'npc:goblin', playerId: 'player:alice' },
+    });
     const after = await lookups();
-    expect({ hit: after.hit - before.hit, miss: after.miss - before.miss }).toEqual({ hit: 2, miss: 1 });
+    expect({ hit: after.hit - before.hit, miss: after.miss - before.miss }).toEqual({ hit: 4, miss: 1 });
   });
 });

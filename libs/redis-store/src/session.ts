@@ -74,6 +74,8 @@ export async function loadLiveEntities(
   campaignId: string,
   sessionId: string,
   entities: readonly Entity[],
+  /** Called with each entity's JSON as it is sent (the session service caches what it loads). */
+  onEncoded?: (entity: Entity, json: string) => void,
 ): Promise<number> {
   const keys = campaignKeys(campaignId);
   const calls: Promise<unknown>[] = [];
@@ -81,7 +83,9 @@ export async function loadLiveEntities(
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const args: (string | number)[] = [sessionId];
     for (const entity of entities.slice(start, start + LOAD_CHUNK)) {
-      args.push(entity.id, entity.version, JSON.stringify(entity));
+      const json = JSON.stringify(entity);
+      onEncoded?.(entity, json);
+      args.push(entity.id, entity.version, json);
     }
     const call = callFunction(redis, 'lk_load', [keys.session, keys.versions, keys.entities], args);
     call.catch(() => undefined); // awaited below; not an unhandled rejection while the next is built

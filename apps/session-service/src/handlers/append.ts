@@ -132,7 +132,7 @@ async function commitWithRetries(
 ): Promise<Committed | undefined> {
   const { transientTtlSeconds } = deps.config.sessionService;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
-    const batch = await prepareOrReplay(deps, campaignId, request, events, meta);
+    const batch = await prepareOrReplay(deps, campaignId, request, events, meta, attempt === 0);
     if ('firstSeq' in batch) return batch;
     const record: ReplayRecord = {
       r: batch.events.map((e) => [e.entityId, e.version] as const),
@@ -201,9 +201,10 @@ async function prepareOrReplay(
   request: AppendRequest,
   events: readonly DomainEvent[],
   meta: EventMeta,
+  useCache: boolean,
 ): Promise<PreparedBatch | Committed> {
   try {
-    return await prepareBatch(deps, campaignId, events, meta);
+    return await prepareBatch(deps, campaignId, events, meta, useCache);
   } catch (error) {
     if (request.idempotencyKey === undefined) throw error;
     const earlier = await readIdempotentAppend(deps.redis, campaignId, request.idempotencyKey);

@@ -31,8 +31,9 @@ export interface PreparedBatch {
 
 /**
  * Validate a batch and compute every new state with the domain's `evolve`, against the live state
- * (this process's LiveCache when it holds every entity the batch names, else Redis), falling back to
- * Postgres for entities that are not live. Each entity read is recorded with its version token so the
+ * (this process's LiveCache when it holds every entity the batch names, counting a transient one it
+ * has not seen as absent; else, and always for a retry after a lost compare-and-set, Redis), falling
+ * back to Postgres for entities that are not live. Each entity read is recorded with its version token so the
  * commit can check nothing changed in between. Throws the domain's coded errors; changes nothing. A
  * batch refused against cached state is validated again against Redis, so a refusal always reflects
  * the current state and session.
@@ -42,24 +43,30 @@ export async function prepareBatch(
   campaignId: string,
   events: readonly DomainEvent[],
   meta: EventMeta,
+  useCache = true,
 ): Promise<PreparedBatch> {
   const ids = new Set<string>();
   for (const event of events) {
     ids.add(event.entityId);
     for (const reference of referencesOf(event, deps.registry)) ids.add(reference.id);
   }
-  const cached = deps.liveCache.lookup(campaignId, meta.sessionId, [...ids]);
-  if (cached) {
-    try {
-      const prepared = await validate(deps, campaignId, events, meta, cached);
-      deps.metrics.liveCacheLookups.inc({ outcome: 'hit' });
-      return prepared;
-    } catch {
-      // Perhaps only the cache was behind: decide against Redis.
-      deps.metrics.liveCacheLookups.inc({ outcome: 'stale' });
+  // A retry after a lost compare-and-set skips the cache: its guess was what lost.
+  if (useCache) {
+    const cached = deps.liveCache.lookup(campaignId, meta.sessionId, [...ids], (id) =>
+      isTransientId(deps, id),
+    );
+    if (!cached) {
+      deps.metrics.liveCacheLookups.inc({ outcome: 'miss' });
+    } else {
+      try {
+        const prepared = await validate(deps, campaignId, events, meta, cached);
+        deps.metrics.liveCacheLookups.inc({ outcome: 'hit' });
+        return prepared;
+      } catch {
+        // Perhaps only the cache was behind: decide against Redis.
+        deps.metrics.liveCacheLookups.inc({ outcome: 'stale' });
+      }
     }
-  } else {
-    deps.metrics.liveCacheLookups.inc({ outcome: 'miss' });
   }
   return validate(deps, campaignId, events, meta, await readCurrent(deps, campaignId, meta.sessionId, ids));
 }
@@ -71,7 +78,7 @@ async function readCurrent(
   sessionId: string,
   ids: ReadonlySet<string>,
 ): Promise<Map<string, LiveEntity>> {
-  const isTransient = (id: string) => deps.registry.kind(kindOf(id))?.persistence === 'transient';
+  const isTransient = (id: string) => isTransientId(deps, id);
   // Issued together, so ioredis sends them in one round trip; the head is read last, so the entities
   // are no newer than it.
   const [session, live, head] = await Promise.all([
@@ -97,6 +104,10 @@ async function readCurrent(
   deps.seqFloors.raise(campaignId, head);
   deps.liveCache.remember(campaignId, sessionId, live);
   return live;
+}
+
+function isTransientId(deps: SessionDeps, id: string): boolean {
+  return deps.registry.kind(kindOf(id))?.persistence === 'transient';
 }
 
 async function validate(

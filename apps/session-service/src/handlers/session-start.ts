@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { LorekeeperError } from '@lorekeeper/domain';
 import { findCampaign, loadLiveSet, readCheckpoint } from '@lorekeeper/pg-store';
 import type { SessionStartReply, SessionStartRequest } from '@lorekeeper/protocol';
+import type { LiveEntity } from '@lorekeeper/redis-store';
 import {
   deleteCampaignKeys,
+  liveToken,
   loadLiveEntities,
   markCampaignActive,
   registerSession,
@@ -30,13 +32,32 @@ export async function startSession(
   }
 
   const session = await register(deps, campaignId);
-  const loaded = await loadLiveEntities(deps.redis, campaignId, session.sessionId, liveSet.entities);
+  // A new session's Redis holds nothing of the campaign yet, so what this loads is what Redis holds:
+  // cached, the first append on each of these entities validates without reading Redis. (A joined
+  // session's Redis may hold newer versions; those are cached as appends read them.)
+  const cache: [string, LiveEntity][] = [];
+  const loaded = await loadLiveEntities(
+    deps.redis,
+    campaignId,
+    session.sessionId,
+    liveSet.entities,
+    session.joined
+      ? undefined
+      : (entity, json) =>
+          cache.push([
+            entity.id,
+            { token: liveToken(entity.version), entity, transient: false, bytes: json.length },
+          ]),
+  );
   if (loaded < 0) {
     throw new LorekeeperError(
       'SESSION_NOT_FOUND',
       `the session of campaign ${campaignId} ended while starting`,
     );
   }
+  // Not a neighbourhood larger than half the cache: it would push every other campaign out.
+  const bytes = cache.reduce((sum, [, live]) => sum + live.bytes, 0);
+  if (bytes <= deps.liveCache.capacity / 2) deps.liveCache.remember(campaignId, session.sessionId, cache);
   deps.loadedRegions.add(campaignId, session.sessionId, liveSet.regions);
   await markCampaignActive(deps.redis, campaignId);
   deps.logger.info(
