@@ -214,7 +214,7 @@ async function startProfiledSession(env: Record<string, string>): Promise<{ sess
   const dir = mkdtempSync(join(tmpdir(), 'lk-profile-'));
   const session = await spawnNode(
     ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(root, 'apps/session-service/dist/main.js')],
-    { ...env, LOG_LEVEL: 'info', SESSION_HTTP_PORT: '0' },
+    { LOG_LEVEL: 'info', SESSION_HTTP_PORT: '0', ...env },
     'session service ready',
   );
   return { session, dir };
