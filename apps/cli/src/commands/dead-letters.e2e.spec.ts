@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { findCampaign, findEntity, listDeadLetters } from '@lorekeeper/pg-store';
@@ -17,9 +15,7 @@ import {
   tinyWorld,
   waitUntil,
 } from '@lorekeeper/testing';
-
-const ROOT = path.resolve(__dirname, '../../../..');
-const BIN = path.join(ROOT, 'apps/cli/bin/lorekeeper.js');
+import { runCli } from '../test/run-cli';
 
 /** Build first: `npx tsc -b apps/cli apps/session-service apps/persistence-worker`. */
 describe('a real worker and the dead-letters commands', () => {
@@ -31,19 +27,8 @@ describe('a real worker and the dead-letters commands', () => {
   const services: ServiceProcess[] = [];
   let campaignId = '';
 
-  function lorekeeper(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: test.url, REDIS_URL: redisUrl },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
-  }
+  const lorekeeper = (args: readonly string[]) =>
+    runCli(args, { DATABASE_URL: test.url, REDIS_URL: redisUrl });
 
   const openLetters = async () => listDeadLetters(test.db, { campaignId, status: 'open' });
 

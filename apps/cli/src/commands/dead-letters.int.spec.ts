@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import path from 'node:path';
 import {
   findCampaign,
   insertCampaign,
@@ -21,15 +18,7 @@ import {
 } from '@lorekeeper/redis-store';
 import type { TestDatabase } from '@lorekeeper/testing';
 import { createTestDatabase, serviceUrls, uniqueCampaignId } from '@lorekeeper/testing';
-
-const ROOT = path.resolve(__dirname, '../../../..');
-const BIN = path.join(ROOT, 'apps/cli/bin/lorekeeper.js');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { assertCliBuilt, runCli } from '../test/run-cli';
 
 const payload = (seq: number) => ({
   seq,
@@ -49,21 +38,8 @@ describe('lorekeeper streams and dead-letters', () => {
   let test: TestDatabase;
   let redis: Redis;
 
-  function lorekeeper(args: readonly string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: test.url, REDIS_URL: redisUrl },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const lorekeeper = (args: readonly string[]) =>
+    runCli(args, { DATABASE_URL: test.url, REDIS_URL: redisUrl });
 
   /** A live stream of `length` entries; the first `delivered` handed to worker w1, the first `acked` acknowledged. */
   async function liveStream(campaignId: string, length: number, delivered: number, acked: number) {
@@ -112,8 +88,7 @@ describe('lorekeeper streams and dead-letters', () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(path.join(ROOT, 'apps/cli/dist/main.js')))
-      throw new Error('the CLI is not built: run `npx tsc -b apps/cli` before these tests');
+    assertCliBuilt();
     test = await createTestDatabase('cli_dead_letters');
     redis = await connectRedis(redisUrl);
     await test.db.transaction().execute(async (trx) => {

@@ -1,22 +1,11 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { RecordedEvent } from '@lorekeeper/domain';
 import { archiveEvents, insertCampaign } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import { campaignKeys, connectRedis, deleteCampaignKeys, streamIdOf } from '@lorekeeper/redis-store';
 import type { TestDatabase } from '@lorekeeper/testing';
 import { createTestDatabase, serviceUrls, uniqueCampaignId, waitUntil } from '@lorekeeper/testing';
-
-const ROOT = path.resolve(__dirname, '../../../..');
-const BIN = path.join(ROOT, 'apps/cli/bin/lorekeeper.js');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import type { Run } from '../test/run-cli';
+import { assertCliBuilt, runCli, startCli } from '../test/run-cli';
 
 const at = (seq: number) => new Date(Date.UTC(2026, 10, 25, 12, 0, seq)).toISOString();
 
@@ -50,24 +39,9 @@ describe('lorekeeper events', () => {
   let test: TestDatabase;
   let redis: Redis;
 
-  function lorekeeper(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = start(args, env);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-
-  function start(args: readonly string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
-    return spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: test.url, REDIS_URL: redisUrl, ...env },
-    });
-  }
+  const lorekeeper = (args: readonly string[], env: Record<string, string> = {}) =>
+    runCli(args, { DATABASE_URL: test.url, REDIS_URL: redisUrl, ...env });
+  const start = (args: readonly string[]) => startCli(args, { DATABASE_URL: test.url, REDIS_URL: redisUrl });
 
   const seqsOf = (run: Run): number[] =>
     run.stdout
@@ -98,8 +72,7 @@ describe('lorekeeper events', () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(path.join(ROOT, 'apps/cli/dist/main.js')))
-      throw new Error('the CLI is not built: run `npx tsc -b apps/cli` before these tests');
+    assertCliBuilt();
     test = await createTestDatabase('cli_events');
     redis = await connectRedis(redisUrl);
     await test.db.transaction().execute(async (trx) => {

@@ -1,42 +1,16 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { createDatabase, migrationNames } from '@lorekeeper/pg-store';
 import { dropTestDatabase, uniqueDatabaseUrl } from '@lorekeeper/testing';
 import { sql } from 'kysely';
+import { assertCliBuilt, runCli } from '../test/run-cli';
 
-const ROOT = path.resolve(__dirname, '../../../..');
-const BIN = path.join(ROOT, 'apps/cli/bin/lorekeeper.js');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The built CLI as a user runs it (build first: `npx tsc -b apps/cli`). */
-function lorekeeper(args: readonly string[], databaseUrl: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const lorekeeper = (args: readonly string[], databaseUrl: string) =>
+  runCli(args, { DATABASE_URL: databaseUrl });
 
 describe('lorekeeper migrate', () => {
   const url = uniqueDatabaseUrl('cli_migrate');
 
   beforeAll(() => {
-    if (!existsSync(path.join(ROOT, 'apps/cli/dist/main.js'))) {
-      throw new Error('the CLI is not built: run `npx tsc -b apps/cli` before these tests');
-    }
+    assertCliBuilt();
   });
   afterAll(async () => {
     await dropTestDatabase(url);

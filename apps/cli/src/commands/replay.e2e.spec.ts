@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import type { CatalogueEvent } from '@lorekeeper/client';
@@ -18,9 +15,7 @@ import {
   uniqueCampaignId,
 } from '@lorekeeper/testing';
 import { sql } from 'kysely';
-
-const exec = promisify(execFile);
-const CLI = path.resolve(__dirname, '../../bin/lorekeeper.js');
+import { runCli } from '../test/run-cli';
 
 let db: TestDatabase;
 let natsServer: ServerProcess;
@@ -28,17 +23,13 @@ let services: ServiceProcess[];
 let nats: NatsConnection;
 let redis: Redis;
 let client: LorekeeperClient;
-let env: NodeJS.ProcessEnv;
+let env: Record<string, string>;
 
 beforeAll(async () => {
   db = await createTestDatabase('replay');
   natsServer = await startPrivateNats();
-  env = { ...process.env, DATABASE_URL: db.url, NATS_URL: natsServer.url };
-  const serviceEnv = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
-  services = [
-    await spawnService('session-service', serviceEnv),
-    await spawnService('persistence-worker', serviceEnv),
-  ];
+  env = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
+  services = [await spawnService('session-service', env), await spawnService('persistence-worker', env)];
   nats = await connect({ servers: natsServer.url });
   redis = await connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   client = new LorekeeperClient(nats);
@@ -51,13 +42,7 @@ afterAll(async () => {
   await db.destroy();
 });
 
-/** Run the built CLI as a user would; resolves with the exit code and both streams. */
-async function lorekeeper(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return exec(process.execPath, [CLI, ...args], { env }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
-}
+const lorekeeper = (...args: string[]) => runCli(args, env);
 
 /** The i-th event of a deterministic history on the tiny world: gold, xp, moves, items and dialogue. */
 function historyEvent(i: number): CatalogueEvent[] {

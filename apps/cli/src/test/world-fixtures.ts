@@ -1,8 +1,6 @@
 /** The world export/import specs' fixtures: the built CLI, a campaign with history, zip surgery. */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Entity, RecordedEvent } from '@lorekeeper/domain';
 import { evolve, nextVersion } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
@@ -21,31 +19,14 @@ import { tinyWorld } from '@lorekeeper/testing';
 import type { Kysely } from 'kysely';
 import { ZipFile } from 'yazl';
 import { openZip, textOf } from '../commands/zip-reader';
+import type { Run } from './run-cli';
+import { runCli } from './run-cli';
 
-export const ROOT = path.resolve(__dirname, '../../../..');
-const BIN = path.join(ROOT, 'apps/cli/bin/lorekeeper.js');
+export { ROOT, type Run } from './run-cli';
 
-export interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The built CLI as a user runs it (build first: `npx tsc -b apps/cli/tsconfig.json`). */
-export function lorekeeper(args: readonly string[], databaseUrl: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The built CLI against one database. */
+export const lorekeeper = (args: readonly string[], databaseUrl: string): Promise<Run> =>
+  runCli(args, { DATABASE_URL: databaseUrl });
 
 type Archivable = RecordedEvent & { readonly streamId: string };
 
