@@ -76,7 +76,7 @@ export function scenarioSection(data: CompareData, scenario: string, heading: st
       'checkpoint reached the last event; "durable after" is how long that took once the load stopped, with a flush ' +
       'asked for). CPU seconds per 1,000 events applied, per process (Emmett and write-through run inside the bench ' +
       "client, so their CPU is its column and Postgres's). Postgres rows written per 1,000 events, counted from the " +
-      "rows: for Lorekeeper the worker's sync_log figures, its log row and checkpoint update per flush, and snapshots; " +
+      "rows: for Lorekeeper the worker's sync_log figures, its log row and checkpoint update per flush, the archive's chunk rows and snapshots; " +
       "for write-through 2 per event; for Emmett its message and stream rows, and the projection's row. Redis memory " +
       "once the step was durable, with MEMORY USAGE of the contender's own keys: the entity hashes per live entity, " +
       'and every key of the campaign in total (the stream not yet trimmed, idempotency keys, transient entities).',

@@ -20,6 +20,8 @@ export interface CatchUpSample {
   readonly entityRowsPerSecond: number;
   readonly entityRowsPer1000Events: number;
   readonly eventsArchived: number;
+  /** The archive's rows written for them (chunks of up to 1,000 events). */
+  readonly archiveChunks: number;
   readonly flushes: number;
   /** CPU seconds per process over the catch-up (absent for the profiled round). */
   readonly cpuSeconds?: Record<string, number>;
@@ -66,6 +68,12 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
     .where('campaign_id', '=', campaignId)
     .where('from_seq', '>=', backlog.firstSeq)
     .executeTakeFirstOrThrow();
+  const chunks = await db
+    .selectFrom('event_chunks')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('campaign_id', '=', campaignId)
+    .where('first_seq', '>=', backlog.firstSeq)
+    .executeTakeFirstOrThrow();
   await releaseCampaign(redis, campaignId);
   const entityRows = Number(written.upserted) + Number(written.deleted);
   return {
@@ -76,6 +84,7 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
     entityRowsPerSecond: entityRows / seconds,
     entityRowsPer1000Events: (entityRows * 1_000) / backlog.events,
     eventsArchived: Number(written.archived),
+    archiveChunks: Number(chunks.count),
     flushes: Number(written.flushes),
     ...(cpuSeconds ? { cpuSeconds } : {}),
   };

@@ -101,7 +101,7 @@ export function catchUpSection(data: CapacityData | undefined, why: string): str
     ];
   const row = (label: string, runs: readonly CatchUpSample[]) => {
     const pgRows = (s: CatchUpSample) =>
-      ((s.entityRows + s.eventsArchived + 2 * s.flushes) * 1_000) / s.events;
+      ((s.entityRows + s.archiveChunks + 2 * s.flushes) * 1_000) / s.events;
     return (
       `| ${label} | ${n(of(runs, (s) => s.events))} | ${of(runs, (s) => s.seconds).toFixed(1)} | ${n(of(runs, (s) => s.eventsPerSecond))} | ` +
       `${of(runs, (s) => s.entityRowsPer1000Events).toFixed(1)} | ${n(of(runs, pgRows))} | ${n(of(runs, (s) => s.flushes))} | ` +
@@ -116,7 +116,7 @@ export function catchUpSection(data: CapacityData | undefined, why: string): str
       `${n(data.options.backlogRate)} events/s written into the stream, then the running worker timed until its ` +
       `Postgres checkpoint reached the last event; ${data.options.rounds} round(s), medians.`,
     '',
-    '| load | events | seconds until durable | events/s | entity rows / 1,000 events | all PG rows / 1,000 events (entities, archived events, sync_log and checkpoint per flush; replay snapshots not counted) | flushes | CPU s / 1,000 events, per process |',
+    '| load | events | seconds until durable | events/s | entity rows / 1,000 events | all PG rows / 1,000 events (entities, archive chunks, sync_log and checkpoint per flush; replay snapshots not counted) | flushes | CPU s / 1,000 events, per process |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     row(`simulated mix, ${backlog}-s backlog`, worker.mix),
     row('the same mix, worker with SNAPSHOT_EVERY_EVENTS=0', worker.mixWithoutSnapshots),
