@@ -124,11 +124,21 @@ describe('LorekeeperClient', () => {
       callback: (_error, message) => seen.push(new TextDecoder().decode(message.data)),
     });
     await nats.flush();
-    // 1 ms is less than any reply takes: the first attempts time out, a later (longer) one gets the reply.
+    // The session service is paused for the first attempts, so they time out whatever its speed (a
+    // cached append can answer within 1 ms); resumed, it applies the first and answers the rest by key,
+    // and a later attempt, waiting longer, gets the reply.
+    const session = services[0]!.process;
+    session.kill('SIGSTOP');
+    const resume = setTimeout(() => session.kill('SIGCONT'), 150);
     const impatient = new LorekeeperClient(nats, { timeoutMs: 1, appendAttempts: 12 });
-    const reply = await impatient.append(campaignId, sessionId, [
-      { type: 'player.gold.changed', entityId: 'player:alice', data: { delta: 3 } },
-    ]);
+    const reply = await impatient
+      .append(campaignId, sessionId, [
+        { type: 'player.gold.changed', entityId: 'player:alice', data: { delta: 3 } },
+      ])
+      .finally(() => {
+        clearTimeout(resume);
+        session.kill('SIGCONT');
+      });
     spy.unsubscribe();
     expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(
