@@ -3,6 +3,8 @@ import { LorekeeperError } from '@lorekeeper/domain';
 import type { Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../database';
+import type { ArchivedEntry } from './event.table';
+import { lastArchivedSeq } from './read-events';
 
 /** Events per archive chunk: one row, one JSON array (migration 0007). */
 export const ARCHIVE_CHUNK_EVENTS = 1_000;
@@ -20,7 +22,7 @@ export const ARCHIVE_CHUNK_CHARS = 1 << 20;
 export async function archiveEvents(
   trx: Transaction<Database>,
   campaignId: string,
-  events: readonly (RecordedEvent & { readonly streamId: string })[],
+  events: readonly ArchivedEntry[],
 ): Promise<number> {
   if (events.length === 0) return 0;
   const ordered = isOrdered(events) ? events : [...events].sort((a, b) => a.seq - b.seq);
@@ -30,12 +32,7 @@ export async function archiveEvents(
       `campaign ${campaignId}: a seq appears twice in the events to archive`,
     );
   }
-  const archived = await trx
-    .selectFrom('event_chunks')
-    .select((eb) => eb.fn.max('last_seq').as('seq'))
-    .where('campaign_id', '=', campaignId)
-    .executeTakeFirst();
-  const last = Number(archived?.seq ?? 0);
+  const last = await lastArchivedSeq(trx, campaignId);
   const first = (ordered[0] as RecordedEvent).seq;
   if (first <= last) {
     throw new LorekeeperError(
@@ -63,9 +60,7 @@ interface Chunk {
 }
 
 /** Consecutive events cut into chunks of at most ARCHIVE_CHUNK_EVENTS events or about ARCHIVE_CHUNK_CHARS. */
-function* chunksOfEvents(
-  events: readonly (RecordedEvent & { readonly streamId: string })[],
-): Generator<Chunk> {
+function* chunksOfEvents(events: readonly ArchivedEntry[]): Generator<Chunk> {
   let parts: string[] = [];
   let chars = 0;
   let entityIds = new Set<string>();
@@ -82,9 +77,7 @@ function* chunksOfEvents(
     json: `[${parts.join(',')}]`,
   });
   for (let i = 0; i < events.length; i += 1) {
-    const { seq, streamId, type, entityId, version, data, meta } = events[i] as RecordedEvent & {
-      readonly streamId: string;
-    };
+    const { seq, streamId, type, entityId, version, data, meta } = events[i] as ArchivedEntry;
     const part = JSON.stringify({ seq, streamId, type, entityId, version, data, meta });
     parts.push(part);
     chars += part.length;
