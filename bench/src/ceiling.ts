@@ -4,13 +4,15 @@ import type { Redis } from '@lorekeeper/redis-store';
  * The ceiling every append benchmark compares against: one Redis Function that only XADDs each event
  * and HSETs its entity, with none of Lorekeeper's checks (no session fence, no versions, no
  * idempotency, no validation). Nothing that writes through Redis can be faster on the same machine.
+ * Its entries have the layout Lorekeeper's have (one `event` field of JSON), without the version and
+ * meta.
  */
 export const CEILING_LIBRARY = `#!lua name=lorekeeper_bench
--- KEYS[1] stream, KEYS[2] hash; ARGV: n, then per event: entity id, data JSON, entity JSON
+-- KEYS[1] stream, KEYS[2] hash; ARGV: n, then per event: entity id, event JSON, entity JSON
 redis.register_function('bench_append', function(keys, args)
   local n = tonumber(args[1])
   for i = 0, n - 1 do
-    redis.call('XADD', keys[1], '*', 'type', 'player.xp.gained', 'entityId', args[2 + i * 3], 'data', args[3 + i * 3])
+    redis.call('XADD', keys[1], '*', 'event', args[3 + i * 3])
     redis.call('HSET', keys[2], args[2 + i * 3], args[4 + i * 3])
   end
   return n
@@ -40,7 +42,11 @@ export async function ceilingAppend(
 ): Promise<void> {
   const argv: string[] = [String(events.length)];
   for (const event of events) {
-    argv.push(event.entityId, JSON.stringify(event.data), JSON.stringify(event.entity));
+    argv.push(
+      event.entityId,
+      JSON.stringify({ type: 'player.xp.gained', entityId: event.entityId, data: event.data }),
+      JSON.stringify(event.entity),
+    );
   }
   await redis.fcall('bench_append', 2, keys.stream, keys.hash, ...argv);
 }

@@ -25,12 +25,15 @@ import {
 } from '@lorekeeper/pg-store';
 import type { Redis } from '@lorekeeper/redis-store';
 import {
+  EVENT_FIELD,
   campaignKeys,
   connectRedis,
   deleteCampaignKeys,
   loadFunctions,
   markCampaignActive,
   registerSession,
+  streamEventJson,
+  streamIdOf,
 } from '@lorekeeper/redis-store';
 import { spawnService, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@lorekeeper/testing';
 import { numberFlag, runBench, writeResults } from './results';
@@ -71,7 +74,7 @@ async function freshCampaign(db: ReturnType<typeof createDatabase>, shape: Shape
   return campaignId;
 }
 
-/** Write `count` gold events into the campaign's stream the way lk_append would (ids <seq>-0). */
+/** Write `count` gold events into the campaign's stream the way lk_append_v2 would (ids <seq>-0). */
 async function fillStream(redis: Redis, campaignId: string, shape: Shape, count: number): Promise<void> {
   const keys = campaignKeys(campaignId);
   await registerSession(redis, campaignId, randomUUID(), 0, new Date().toISOString());
@@ -85,17 +88,9 @@ async function fillStream(redis: Redis, campaignId: string, shape: Shape, count:
       versions.set(entityId, version);
       pipeline.xadd(
         keys.events,
-        `${seq}-0`,
-        'type',
-        'player.gold.changed',
-        'entityId',
-        entityId,
-        'version',
-        String(version),
-        'data',
-        '{"delta":1}',
-        'meta',
-        meta,
+        streamIdOf(seq),
+        EVENT_FIELD,
+        streamEventJson({ type: 'player.gold.changed', entityId, version, data: { delta: 1 } }, meta),
       );
     }
     await pipeline.exec();

@@ -2,7 +2,14 @@ import { isUnavailable } from '@lorekeeper/config';
 import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
 import { findEntities, recordDeadLetter, setCampaignStatus } from '@lorekeeper/pg-store';
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
-import { acknowledge, claimPending, ensureGroup, readSession, trimBelow } from '@lorekeeper/redis-store';
+import {
+  acknowledge,
+  claimPending,
+  ensureGroup,
+  readSession,
+  trimBelow,
+  withoutJson,
+} from '@lorekeeper/redis-store';
 import { CampaignFold } from './campaign-fold';
 import type { WorkerDeps } from './deps';
 import { FencedError, flushCampaign } from './flush';
@@ -233,7 +240,7 @@ export class CampaignConsumer {
       campaignId: this.campaignId,
       streamId: entry.streamId,
       seq: entry.ok ? entry.event.seq : null,
-      payload: entry.ok ? entry.event : { fields: entry.fields },
+      payload: entry.ok ? withoutJson(entry.event) : { fields: entry.fields },
       error: message,
     });
     await setCampaignStatus(this.deps.db, this.campaignId, 'quarantined');

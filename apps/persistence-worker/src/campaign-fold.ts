@@ -1,7 +1,7 @@
 import type { DomainRegistry, Entity } from '@lorekeeper/domain';
 import { LorekeeperError, definitionOf, evolve, nextVersion } from '@lorekeeper/domain';
 import type { Checkpoint } from '@lorekeeper/pg-store';
-import type { StreamEvent } from '@lorekeeper/redis-store';
+import type { StreamEvent, StreamEventWithJson } from '@lorekeeper/redis-store';
 
 /** What one flush writes: the coalesced changes since the checkpoint, and the checkpoint after it. */
 export interface FlushBatch {
@@ -9,7 +9,8 @@ export interface FlushBatch {
   readonly to: Checkpoint;
   readonly upserts: readonly Entity[];
   readonly deletes: readonly string[];
-  readonly events: readonly StreamEvent[];
+  /** The persistent events, with their stream JSON where the entry had it (the archive reuses it). */
+  readonly events: readonly StreamEventWithJson[];
   readonly streamIds: readonly string[];
   /** Stream bytes the batch covers (for the backlog bound). */
   readonly bytes: number;
@@ -26,7 +27,7 @@ export class CampaignFold {
   /** Entity id -> current value (null once destroyed); a cache of Postgres plus folded events. */
   private readonly entities = new Map<string, Entity | null>();
   private dirty = new Set<string>();
-  private events: StreamEvent[] = [];
+  private events: StreamEventWithJson[] = [];
   private streamIds: string[] = [];
   private lastFolded: Checkpoint;
   private bytes = 0;
@@ -83,7 +84,7 @@ export class CampaignFold {
    * only acknowledged. Throws when the entry does not follow the log or does not apply: the caller
    * treats it as poison.
    */
-  fold(event: StreamEvent, bytes: number, now: number): void {
+  fold(event: StreamEventWithJson, bytes: number, now: number): void {
     if (event.seq <= this.lastFolded.seq) {
       if (event.seq <= this.checkpoint.seq) this.streamIds.push(event.streamId);
       return;

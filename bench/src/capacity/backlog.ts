@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '@lorekeeper/redis-store';
-import { campaignKeys, registerSession, streamIdOf } from '@lorekeeper/redis-store';
+import {
+  EVENT_FIELD,
+  campaignKeys,
+  registerSession,
+  streamEventJson,
+  streamIdOf,
+} from '@lorekeeper/redis-store';
 import type { PlayedEvent } from './mix';
 
 export interface Backlog {
@@ -12,8 +18,8 @@ export interface Backlog {
 
 /**
  * Register a session at the campaign's checkpoint and write at least `events` events into its stream
- * the way lk_append commits them (ids `<seq>-0`; type, entityId, version, data, meta; the seq counter
- * at the last one), one append per action. Faster than appending through the service, which is not
+ * the way lk_append_v2 commits them (ids `<seq>-0`, the event's JSON in the `event` field; the seq
+ * counter at the last one), one append per action. Faster than appending through the service, which is not
  * what the worker part measures; the events are the same.
  */
 export async function writeBacklog(
@@ -41,20 +47,7 @@ export async function writeBacklog(
     const meta = JSON.stringify({ sessionId, batchId: randomUUID(), at: new Date().toISOString() });
     for (const event of nextAction()) {
       seq += 1;
-      pipeline.xadd(
-        keys.events,
-        streamIdOf(seq),
-        'type',
-        event.type,
-        'entityId',
-        event.entityId,
-        'version',
-        String(event.version),
-        'data',
-        JSON.stringify(event.data),
-        'meta',
-        meta,
-      );
+      pipeline.xadd(keys.events, streamIdOf(seq), EVENT_FIELD, streamEventJson(event, meta));
       queued += 1;
     }
     if (queued >= 2_000) {

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Entity } from '@lorekeeper/domain';
 import { callFunction } from './functions';
 import { campaignKeys } from './keys';
+import { streamEventJson } from './stream';
 
 /** One entity a batch reads or writes, with the token it was validated against. */
 export interface EntityWrite {
@@ -50,7 +51,8 @@ export type CommitOutcome =
 
 /**
  * Commit a validated batch with one Function call: session check, idempotency, compare-and-set of
- * every entity's token, XADD of every event, new states. All of it happens, or none.
+ * every entity's token, XADD of every event (stream layout 2: one `event` field), new states. All of it
+ * happens, or none.
  */
 export async function commitBatch(
   redis: Redis,
@@ -83,19 +85,20 @@ export async function commitBatch(
     );
   }
   args.push(batch.events.length);
+  // A batch's events share one meta object: encode it once.
+  let meta: unknown;
+  let metaJson = '';
   for (const event of batch.events) {
-    args.push(
-      event.type,
-      event.entityId,
-      event.version,
-      JSON.stringify(event.data),
-      JSON.stringify(event.meta),
-    );
+    if (event.meta !== meta || metaJson === '') {
+      meta = event.meta;
+      metaJson = JSON.stringify(event.meta);
+    }
+    args.push(streamEventJson(event, metaJson));
   }
   args.push(batch.seqFloor ?? 0);
   const reply = (await callFunction(
     redis,
-    'lk_append',
+    'lk_append_v2',
     [
       keys.session,
       keys.events,

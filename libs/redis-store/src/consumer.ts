@@ -1,13 +1,18 @@
 import type { Redis } from 'ioredis';
 import { campaignKeys } from './keys';
-import type { StreamEvent } from './stream';
+import type { StreamEventWithJson } from './stream';
 import { decodeEntry, streamIdOf } from './stream';
 
 export const CONSUMER_GROUP = 'lorekeeper-workers';
 
 /** A stream entry as read, decoded when it can be: a poison entry keeps its raw fields. */
 export type ReadEntry =
-  | { readonly ok: true; readonly streamId: string; readonly event: StreamEvent; readonly bytes: number }
+  | {
+      readonly ok: true;
+      readonly streamId: string;
+      readonly event: StreamEventWithJson;
+      readonly bytes: number;
+    }
   | {
       readonly ok: false;
       readonly streamId: string;

@@ -7,21 +7,85 @@ export interface StreamEvent extends RecordedEvent {
   readonly streamId: string;
 }
 
+/**
+ * A stream entry decoded with the entry's own JSON of the event, when it has one that holds exactly
+ * `type`, `entityId`, `version`, `data` and `meta` (layout 2, as lk_append_v2 writes it): the archive
+ * reuses that text instead of serialising the event again.
+ */
+export interface StreamEventWithJson extends StreamEvent {
+  readonly json?: string | undefined;
+}
+
+/**
+ * The one field of a layout-2 stream entry: the event as JSON. Layout 1 (before 2026-11-26) spread the
+ * event over five fields, `type`, `entityId`, `version`, `data` and `meta`; readers take both, and
+ * lk_append still writes layout 1 for session services of the older version during an upgrade
+ * (docs/deploy.md, "Upgrading").
+ */
+export const EVENT_FIELD = 'event';
+
 /** The stream id of the event with this seq (ids are `<seq>-0`). */
 export const streamIdOf = (seq: number): string => `${seq}-0`;
 
-export function decodeEntry(streamId: string, fields: readonly string[]): StreamEvent {
+/** What a stream entry holds of an event besides its seq. */
+export interface StreamEntryEvent {
+  readonly type: string;
+  readonly entityId: string;
+  readonly version: number;
+  readonly data: unknown;
+}
+
+/**
+ * The `event` field of a layout-2 entry: type, entityId, version, data and meta, in that order.
+ * `metaJson` comes encoded, since a batch's events share one meta.
+ */
+export function streamEventJson(event: StreamEntryEvent, metaJson: string): string {
+  return (
+    `{"type":${JSON.stringify(event.type)},"entityId":${JSON.stringify(event.entityId)},` +
+    `"version":${JSON.stringify(event.version)},"data":${JSON.stringify(event.data ?? null)},"meta":${metaJson}}`
+  );
+}
+
+/** Decode an entry of either layout. Throws on an entry that is not JSON where JSON belongs. */
+export function decodeEntry(streamId: string, fields: readonly string[]): StreamEventWithJson {
+  const seq = Number(streamId.slice(0, streamId.indexOf('-')));
+  if (fields.length === 2 && fields[0] === EVENT_FIELD) {
+    const json = fields[1] as string;
+    const parsed = JSON.parse(json) as Record<string, unknown>;
+    return {
+      streamId,
+      seq,
+      type: typeof parsed['type'] === 'string' ? parsed['type'] : '',
+      entityId: typeof parsed['entityId'] === 'string' ? parsed['entityId'] : '',
+      version: typeof parsed['version'] === 'number' ? parsed['version'] : Number.NaN,
+      data: parsed['data'] ?? null,
+      meta: (parsed['meta'] ?? null) as EventMeta,
+      json: holdsExactlyTheEvent(parsed) ? json : undefined,
+    };
+  }
   const record: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
   return {
     streamId,
-    seq: Number(streamId.slice(0, streamId.indexOf('-'))),
+    seq,
     type: record['type'] ?? '',
     entityId: record['entityId'] ?? '',
     version: Number(record['version']),
     data: JSON.parse(record['data'] ?? 'null') as unknown,
     meta: JSON.parse(record['meta'] ?? 'null') as EventMeta,
   };
+}
+
+/** True when the object has the event's five keys and no other (so its text can be reused as is). */
+function holdsExactlyTheEvent(parsed: Record<string, unknown>): boolean {
+  let keys = 0;
+  for (const key in parsed) {
+    if (key !== 'type' && key !== 'entityId' && key !== 'version' && key !== 'data' && key !== 'meta') {
+      return false;
+    }
+    keys += 1;
+  }
+  return keys === 5;
 }
 
 /** Events with seq in [fromSeq, toSeq], oldest first. */
@@ -39,7 +103,14 @@ export async function readStreamRange(
     'COUNT',
     count,
   );
-  return entries.map(([id, fields]) => decodeEntry(id, fields));
+  return entries.map(([id, fields]) => withoutJson(decodeEntry(id, fields)));
+}
+
+/** The event without the entry's JSON (for output and for records that keep the event as such). */
+export function withoutJson(event: StreamEventWithJson): StreamEvent {
+  if (!('json' in event)) return event;
+  const { streamId, seq, type, entityId, version, data, meta } = event;
+  return { streamId, seq, type, entityId, version, data, meta };
 }
 
 export async function streamLength(redis: Redis, campaignId: string): Promise<number> {

@@ -56,6 +56,32 @@ describe('event archive', () => {
     expect(typeof read[0]?.seq).toBe('number');
   });
 
+  it('takes an event’s own JSON as it is when given, and reads back the same events', async () => {
+    await test.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c-json', name: 'Json' }));
+    const withJson = EVENTS.map((e) => ({
+      ...e,
+      json: JSON.stringify({
+        type: e.type,
+        entityId: e.entityId,
+        version: e.version,
+        data: e.data,
+        meta: e.meta,
+      }),
+    }));
+    await test.db.transaction().execute((trx) => archiveEvents(trx, 'c-json', withJson));
+
+    expect(await readEvents(test.db, 'c-json')).toEqual(await readEvents(test.db, 'c1'));
+    const viewRows = await test.db
+      .selectFrom('events')
+      .select(['seq', 'stream_id', 'type', 'data'])
+      .where('campaign_id', '=', 'c-json')
+      .orderBy('seq')
+      .execute();
+    expect(viewRows.map((row) => [row.seq, row.stream_id, row.type])).toEqual(
+      EVENTS.map((e) => [e.seq, e.streamId, e.type]),
+    );
+  });
+
   it('reads a seq range, a limit, and one entity’s history', async () => {
     const seqs = async (range: Parameters<typeof readEvents>[2]) =>
       (await readEvents(test.db, 'c1', range)).map((e) => e.seq);

@@ -37,7 +37,7 @@ local function token_at(versions_key, transient_key, entity_id)
   return token
 end
 
--- lk_append: commit one validated batch atomically.
+-- lk_append_v2: commit one validated batch atomically.
 -- KEYS[1] session hash   KEYS[2] events stream   KEYS[3] seq counter   KEYS[4] versions hash
 -- KEYS[5] entities hash  KEYS[6] idempotency hash (idempotency key -> "<first seq>\n<record>")
 -- KEYS[7] transient index set   KEYS[8..] transient entity hashes, referred to by index below
@@ -48,11 +48,15 @@ end
 -- ARGV[6] n = number of entity entries, then n times 5 slots:
 --   entity id, transient key index (0 = persistent, else KEYS[7 + index]), expected token,
 --   new token ('' when unchanged: a check only), new entity JSON ('' for a tombstone)
--- then m = number of events, then m times 5 slots: type, entity id, version, data JSON, meta JSON
+-- then m = number of events, then m event JSONs (type, entityId, version, data, meta), each XADDed as
+--   the entry's one field `event` (stream layout 2)
 -- then the floor: the lowest seq counter the caller knows this campaign reached (0: unknown)
 -- Returns {'ok', first seq} | {'replay', stored} | {'error', code} | {'cas', entity id, found token}
 --   | {'stale', seq counter} when the counter is below the floor (Redis came back older)
-local function lk_append(keys, args)
+-- lk_append: the same with each event in 5 slots (type, entity id, version, data JSON, meta JSON),
+-- XADDed as five fields (stream layout 1). Kept for session services of the previous version while
+-- an upgrade rolls (docs/deploy.md, "Upgrading"); the current one calls lk_append_v2.
+local function append(keys, args, event_slots)
   local problem = session_error(keys[1], args[1])
   if problem then return { 'error', problem } end
   local floor = tonumber(args[#args]) or 0
@@ -79,10 +83,14 @@ local function lk_append(keys, args)
   local last = redis.call('INCRBY', keys[3], m)
   local first = last - m + 1
   for j = 0, m - 1 do
-    local base = events_at + j * 5
-    redis.call('XADD', keys[2], (first + j) .. '-0',
-      'type', args[base], 'entityId', args[base + 1], 'version', args[base + 2],
-      'data', args[base + 3], 'meta', args[base + 4])
+    local base = events_at + j * event_slots
+    if event_slots == 1 then
+      redis.call('XADD', keys[2], (first + j) .. '-0', 'event', args[base])
+    else
+      redis.call('XADD', keys[2], (first + j) .. '-0',
+        'type', args[base], 'entityId', args[base + 1], 'version', args[base + 2],
+        'data', args[base + 3], 'meta', args[base + 4])
+    end
   end
 
   for i = 0, n - 1 do
@@ -110,6 +118,9 @@ local function lk_append(keys, args)
   end
   return { 'ok', first }
 end
+
+local function lk_append_v2(keys, args) return append(keys, args, 1) end
+local function lk_append(keys, args) return append(keys, args, 5) end
 
 -- lk_session_start: register a session, or return the active one (starting is idempotent).
 -- KEYS[1] session hash   KEYS[2] seq counter
@@ -192,6 +203,7 @@ local function lk_lease_release(keys, args)
 end
 
 redis.register_function('lk_append', lk_append)
+redis.register_function('lk_append_v2', lk_append_v2)
 redis.register_function('lk_session_close', lk_session_close)
 redis.register_function('lk_session_reopen', lk_session_reopen)
 redis.register_function('lk_lease_acquire', lk_lease_acquire)

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { serviceUrls } from '@lorekeeper/testing';
+import type { Redis } from 'ioredis';
+import { commitBatch } from './append';
+import { connectRedis } from './connection';
+import { callFunction, loadFunctions } from './functions';
+import { campaignKeys } from './keys';
+import { readStreamRange } from './stream';
+import { registerSession } from './session';
+
+// The append Function in both argument layouts: lk_append_v2, which this version calls, and lk_append,
+// which a session service of the previous version calls while an upgrade rolls.
+describe('committing a batch to the stream', () => {
+  let redis: Redis;
+  const campaignId = `append-${randomUUID()}`;
+  const keys = campaignKeys(campaignId);
+  const sessionId = randomUUID();
+  const meta = { sessionId, batchId: 'b1', at: '2026-11-26T12:00:00.000Z' };
+  const alice = { id: 'player:alice', kind: 'player', version: 2, state: { gold: 5 } };
+
+  beforeAll(async () => {
+    redis = await connectRedis(serviceUrls().redisUrl);
+    await loadFunctions(redis);
+    await registerSession(redis, campaignId, sessionId, 0, meta.at);
+  });
+  afterAll(async () => {
+    await redis.del(...Object.values(keys).filter((key): key is string => typeof key === 'string'));
+    redis.disconnect();
+  });
+
+  it('writes each event as one JSON field, and still takes the older five-slot call', async () => {
+    const outcome = await commitBatch(redis, campaignId, {
+      sessionId,
+      idempotencyTtlSeconds: 60,
+      replayRecord: '[]',
+      transientTtlSeconds: 60,
+      entities: [{ entityId: alice.id, transient: false, expectedToken: '', newToken: '2', entity: alice }],
+      events: [
+        { type: 'player.created', entityId: alice.id, version: 1, data: { name: 'Alice' }, meta },
+        { type: 'player.gold.changed', entityId: alice.id, version: 2, data: { delta: 5 }, meta },
+      ],
+    });
+    expect(outcome).toEqual({ kind: 'ok', firstSeq: 1 });
+
+    // The older call: entity entries as before, then each event in five slots.
+    const older = await callFunction(
+      redis,
+      'lk_append',
+      [
+        keys.session,
+        keys.events,
+        keys.seq,
+        keys.versions,
+        keys.entities,
+        keys.idempotency,
+        keys.transientIndex,
+      ],
+      [
+        sessionId,
+        '',
+        60,
+        '[]',
+        60,
+        1,
+        alice.id,
+        0,
+        '2',
+        '3',
+        JSON.stringify({ ...alice, version: 3 }),
+      ].concat([1, 'player.gold.changed', alice.id, 3, '{"delta":1}', JSON.stringify(meta), 0]),
+    );
+    expect(older).toEqual(['ok', 3]);
+
+    const entries = await redis.xrange(keys.events, '-', '+');
+    expect(entries.map(([id, fields]) => [id, fields.filter((_, i) => i % 2 === 0)])).toEqual([
+      ['1-0', ['event']],
+      ['2-0', ['event']],
+      ['3-0', ['type', 'entityId', 'version', 'data', 'meta']],
+    ]);
+    expect(await readStreamRange(redis, campaignId)).toEqual([
+      {
+        streamId: '1-0',
+        seq: 1,
+        type: 'player.created',
+        entityId: alice.id,
+        version: 1,
+        data: { name: 'Alice' },
+        meta,
+      },
+      {
+        streamId: '2-0',
+        seq: 2,
+        type: 'player.gold.changed',
+        entityId: alice.id,
+        version: 2,
+        data: { delta: 5 },
+        meta,
+      },
+      {
+        streamId: '3-0',
+        seq: 3,
+        type: 'player.gold.changed',
+        entityId: alice.id,
+        version: 3,
+        data: { delta: 1 },
+        meta,
+      },
+    ]);
+    expect(await redis.hget(keys.versions, alice.id)).toBe('3');
+  });
+});
