@@ -50,7 +50,7 @@ export class CampaignConsumer {
   ) {
     this.fold = new CampaignFold(campaignId, checkpoint, deps.registry);
     this.snapshots = new ReplaySnapshots(deps, campaignId);
-    this.reader = new StreamReader(deps, campaignId);
+    this.reader = new StreamReader(deps, campaignId, (entries) => this.prefetch(entries));
   }
 
   get status(): ConsumerState {
@@ -209,6 +209,22 @@ export class CampaignConsumer {
     if (!this.fold.isMajor(event)) return false;
     const age = now - Date.parse(event.meta.at);
     return !(age > 2 * this.deps.config.sessionService.durableWaitMs);
+  }
+
+  /**
+   * Load the entities a read-ahead will need while the read before it is folded, so Postgres answers
+   * during the fold instead of after it. A failure is left to the fold, which loads what is still
+   * missing and handles Postgres being unreachable.
+   */
+  private async prefetch(entries: readonly ReadEntry[]): Promise<void> {
+    const ids = this.fold.missing(entries.flatMap((entry) => (entry.ok ? [entry.event] : [])));
+    if (ids.length === 0) return;
+    const generation = this.fold.generation;
+    try {
+      this.fold.remember(ids, await findEntities(this.deps.db, this.campaignId, ids), generation);
+    } catch {
+      // The fold tries again.
+    }
   }
 
   private async loadMissing(events: readonly StreamEvent[]): Promise<void> {

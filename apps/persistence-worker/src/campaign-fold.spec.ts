@@ -54,4 +54,28 @@ describe('CampaignFold', () => {
     expect(fold.backlog).toEqual({ events: 0, bytes: 0, oldestAt: undefined });
     expect(fold.batch().upserts).toEqual([]);
   });
+
+  it('drops values read from Postgres while it forgot clean entities (a prefetch that raced a flush)', () => {
+    const fold = new CampaignFold('c', { seq: 0, streamId: '0-0' }, referenceRegistry);
+    // More entities than the cache keeps once a flush commits, so the commit forgets the clean ones.
+    const others = Array.from({ length: 50_001 }, (_, i): Entity => ({ ...alice, id: `player:p${i}` }));
+    fold.remember(
+      others.map((entity) => entity.id),
+      others,
+    );
+    fold.remember(['player:alice'], [alice]);
+    fold.fold(gold(1, 1, 5), 100, 0);
+
+    // A read of alice from Postgres begins before the flush of version 1 commits and ends after.
+    const generation = fold.generation;
+    fold.committed(fold.batch());
+    expect(fold.missing([gold(2, 2, 1)])).toEqual(['player:alice']);
+    fold.remember(['player:alice'], [alice], generation);
+    expect(fold.missing([gold(2, 2, 1)])).toEqual(['player:alice']);
+
+    // Read again after the commit: taken, and the next event folds onto version 1.
+    fold.remember(['player:alice'], [{ ...alice, version: 1, state: { ...aliceState, gold: 15 } }]);
+    fold.fold(gold(2, 2, 1), 100, 0);
+    expect(fold.batch().upserts).toEqual([{ ...alice, version: 2, state: { ...aliceState, gold: 16 } }]);
+  });
 });

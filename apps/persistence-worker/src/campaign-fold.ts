@@ -34,6 +34,8 @@ export class CampaignFold {
   private oldestUnflushedAt: number | undefined;
   /** Entries in the last batch taken and not committed yet. */
   private taken = 0;
+  /** Counts the times the cache forgot clean entities (see `remember`). */
+  private evictions = 0;
 
   constructor(
     readonly campaignId: string,
@@ -73,8 +75,19 @@ export class CampaignFold {
     return !this.entities.has(event.entityId) && this.isPersistent(event);
   }
 
-  /** Cache durable values; an id asked for but not given does not exist in Postgres. */
-  remember(ids: readonly string[], found: readonly Entity[]): void {
+  /** Pass to `remember` with values read from Postgres: taken when the read began. */
+  get generation(): number {
+    return this.evictions;
+  }
+
+  /**
+   * Cache durable values; an id asked for but not given does not exist in Postgres. Values read while
+   * the cache forgot clean entities are dropped (`generation` moved): one of them may have been
+   * folded, flushed and forgotten meanwhile, and the value read would be older than Postgres now.
+   * Folding reads such an entity again when it needs it.
+   */
+  remember(ids: readonly string[], found: readonly Entity[], generation = this.evictions): void {
+    if (generation !== this.evictions) return;
     const byId = new Map(found.map((entity) => [entity.id, entity]));
     for (const id of ids) if (!this.entities.has(id)) this.entities.set(id, byId.get(id) ?? null);
   }
@@ -177,6 +190,7 @@ export class CampaignFold {
     // Keep memory bounded: forget clean entities once the cache grows large; Postgres has them.
     if (this.entities.size > 50_000) {
       for (const id of this.entities.keys()) if (!this.dirty.has(id)) this.entities.delete(id);
+      this.evictions += 1;
     }
   }
 

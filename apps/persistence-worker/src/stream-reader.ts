@@ -20,22 +20,32 @@ export class StreamReader {
   private ahead: Promise<Settled<ReadEntry[]>> | undefined;
   private tailCheckedAt = 0;
 
+  /**
+   * @param prepare called with each read-ahead as soon as it arrives, while the previous read is
+   *   still being folded (the consumer loads the entities it will need); it must not throw.
+   */
   constructor(
     private readonly deps: Pick<WorkerDeps, 'redis' | 'workerId'>,
     private readonly campaignId: string,
+    private readonly prepare: (entries: readonly ReadEntry[]) => Promise<void> = async () => {},
   ) {}
 
   /**
    * The next entries: those read ahead during the last fold, if any. After a full read the stream
-   * likely holds more (catching up), so the next read is sent at once and Redis answers it while
-   * this one is folded.
+   * likely holds more (catching up), so the next read is sent at once, and Redis answers it and
+   * `prepare` runs on it while this one is folded.
    */
   async next(): Promise<ReadEntry[]> {
     const ahead = this.ahead;
     this.ahead = undefined;
     const read = ahead ? await settledValue(ahead) : await this.read();
     if (read.length === READ_COUNT && this.pendingCursor === undefined) {
-      this.ahead = settle(this.read());
+      this.ahead = settle(
+        this.read().then(async (entries) => {
+          await this.prepare(entries);
+          return entries;
+        }),
+      );
     }
     return read;
   }
