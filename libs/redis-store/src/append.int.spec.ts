@@ -108,4 +108,51 @@ describe('committing a batch to the stream', () => {
     ]);
     expect(await redis.hget(keys.versions, alice.id)).toBe('3');
   });
+
+  it('checks and writes batches larger than one variadic call, all or nothing', async () => {
+    const ids = Array.from({ length: 1_201 }, (_, i) => `player:p${i}`);
+    const batch = (expected: (i: number) => string, version: number) => ({
+      sessionId,
+      idempotencyTtlSeconds: 60,
+      replayRecord: '[]',
+      transientTtlSeconds: 60,
+      entities: ids.map((id, i) => ({
+        entityId: id,
+        transient: false,
+        expectedToken: expected(i),
+        newToken: String(version),
+        entity: { id, kind: 'player', version, state: { gold: version } },
+      })),
+      events: ids.map((id) => ({
+        type: 'player.gold.changed',
+        entityId: id,
+        version,
+        data: { delta: 1 },
+        meta,
+      })),
+    });
+    const seqBefore = Number(await redis.get(keys.seq));
+
+    expect(
+      await commitBatch(
+        redis,
+        campaignId,
+        batch(() => '', 1),
+      ),
+    ).toEqual({ kind: 'ok', firstSeq: seqBefore + 1 });
+    expect(await redis.hlen(keys.versions)).toBe(1 + ids.length);
+    expect(await redis.hget(keys.entities, 'player:p1200')).toBe(
+      JSON.stringify({ id: 'player:p1200', kind: 'player', version: 1, state: { gold: 1 } }),
+    );
+
+    // One stale token, in the last HMGET: nothing of the batch is written.
+    const stale = await commitBatch(
+      redis,
+      campaignId,
+      batch((i) => (i === 1_150 ? '7' : '1'), 2),
+    );
+    expect(stale).toEqual({ kind: 'cas', entityId: 'player:p1150', found: '1' });
+    expect(Number(await redis.get(keys.seq))).toBe(seqBefore + ids.length);
+    expect(await redis.hget(keys.versions, 'player:p0')).toBe('1');
+  });
 });

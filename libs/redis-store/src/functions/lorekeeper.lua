@@ -26,6 +26,18 @@ local function prune_transient_index(index_key)
   end
 end
 
+-- Variadic commands take their arguments through unpack, which Lua bounds: CHUNK entries per call.
+local CHUNK = 500
+
+-- redis.call(command, key, ...) over a flat list whose entries are `width` items each (2 for
+-- field/value pairs), CHUNK entries per call.
+local function call_in_chunks(command, key, items, width)
+  local per_call = CHUNK * width
+  for start = 1, #items, per_call do
+    redis.call(command, key, unpack(items, start, math.min(start + per_call - 1, #items)))
+  end
+end
+
 local function token_at(versions_key, transient_key, entity_id)
   local token
   if transient_key then
@@ -69,13 +81,28 @@ local function append(keys, args, event_slots)
 
   local n = tonumber(args[6])
   local at = 7
+  -- Tokens: a transient entity's from its own hash; the persistent ones' from the versions hash,
+  -- with one HMGET per CHUNK of them.
+  local persistent_ids, persistent_bases = {}, {}
   for i = 0, n - 1 do
     local base = at + i * 5
     local index = tonumber(args[base + 1])
-    local transient_key = nil
-    if index > 0 then transient_key = keys[7 + index] end
-    local found = token_at(keys[4], transient_key, args[base])
-    if found ~= args[base + 2] then return { 'cas', args[base], found } end
+    if index > 0 then
+      local found = token_at(keys[4], keys[7 + index], args[base])
+      if found ~= args[base + 2] then return { 'cas', args[base], found } end
+    else
+      persistent_ids[#persistent_ids + 1] = args[base]
+      persistent_bases[#persistent_bases + 1] = base
+    end
+  end
+  for start = 1, #persistent_ids, CHUNK do
+    local last = math.min(start + CHUNK - 1, #persistent_ids)
+    local tokens = redis.call('HMGET', keys[4], unpack(persistent_ids, start, last))
+    for k = start, last do
+      local found = tokens[k - start + 1] or ''
+      local base = persistent_bases[k]
+      if found ~= args[base + 2] then return { 'cas', args[base], found } end
+    end
   end
 
   local m = tonumber(args[at + n * 5])
@@ -93,6 +120,9 @@ local function append(keys, args, event_slots)
     end
   end
 
+  -- New states: each transient entity's hash on its own; the persistent ones' tokens, values and
+  -- tombstones gathered into a few variadic calls.
+  local tokens, values, gone = {}, {}, {}
   for i = 0, n - 1 do
     local base = at + i * 5
     local id, index, token, json = args[base], tonumber(args[base + 1]), args[base + 3], args[base + 4]
@@ -102,15 +132,21 @@ local function append(keys, args, event_slots)
         redis.call('HSET', key, 'v', token, 'e', json)
         redis.call('EXPIRE', key, args[5])
         if redis.call('SADD', keys[7], id) == 1 then prune_transient_index(keys[7]) end
-      elseif json == '' then
-        redis.call('HSET', keys[4], id, token)
-        redis.call('HDEL', keys[5], id)
       else
-        redis.call('HSET', keys[4], id, token)
-        redis.call('HSET', keys[5], id, json)
+        tokens[#tokens + 1] = id
+        tokens[#tokens + 1] = token
+        if json == '' then
+          gone[#gone + 1] = id
+        else
+          values[#values + 1] = id
+          values[#values + 1] = json
+        end
       end
     end
   end
+  call_in_chunks('HSET', keys[4], tokens, 2)
+  call_in_chunks('HSET', keys[5], values, 2)
+  call_in_chunks('HDEL', keys[5], gone, 1)
 
   if args[2] ~= '' then
     redis.call('HSET', keys[6], args[2], first .. '\n' .. args[4])
