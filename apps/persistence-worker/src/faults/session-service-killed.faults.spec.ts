@@ -1,5 +1,5 @@
 import { readEvents } from '@lorekeeper/pg-store';
-import { campaignKeys } from '@lorekeeper/redis-store';
+import { campaignKeys, decodeEntry } from '@lorekeeper/redis-store';
 import { verifyCampaign } from '@lorekeeper/replay';
 import { reportFigures } from '@lorekeeper/testing';
 import type { SentBatch } from '../test/faults-load';
@@ -81,16 +81,7 @@ describe('the session service killed mid-request', () => {
     const bySeq = new Map(archive.map((e) => [e.seq, e]));
     const archived = markerCounts(archive);
     const streamEntries = await sys.redis.xrange(campaignKeys(campaignId).events, '-', '+');
-    const inStream = markerCounts(
-      streamEntries.map(([, fields]) => {
-        const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
-        return {
-          type: field('type'),
-          entityId: field('entityId'),
-          data: JSON.parse(field('data')) as unknown,
-        };
-      }),
-    );
+    const inStream = markerCounts(streamEntries.map(([id, fields]) => decodeEntry(id, fields)));
     const count = (b: SentBatch) => archived.get(markerKey(b.player, b.marker)) ?? 0;
     const lost = acked.filter((b) => count(b) === 0);
     const applied = batches.filter((b) => count(b) > 0);
