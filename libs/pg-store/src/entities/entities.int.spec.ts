@@ -124,6 +124,35 @@ describe('entities', () => {
     expect(sword).toMatchObject({ region_id: 'region:vale', owner_id: 'region:vale', version: 1 });
   });
 
+  it('keeps every character of a state, in its column’s order', async () => {
+    const odd = (name: string, text: string): Entity => ({
+      ...player(name, 'region:vale'),
+      state: { name, regionId: 'region:vale', gold: 0, xp: 0, note: text, nested: [{ text }, null, 1.5] },
+    });
+    const states = [
+      odd('quote', 'say "hi", then \\"bye\\"'),
+      odd('brace', '{"not": "json"}, [1,2]'),
+      odd('unicode', 'é ✓ 𝄞 \u0001 \n\t'),
+      odd('comma', ',,,'),
+    ];
+    await test.db.transaction().execute(async (trx) => {
+      await insertCampaign(trx, { id: 'chars', name: 'Chars' });
+      await upsertEntities(trx, 'chars', states);
+    });
+    const found = await findEntities(
+      test.db,
+      'chars',
+      states.map((entity) => entity.id),
+    );
+    expect(found).toHaveLength(states.length);
+    expect(found).toEqual(expect.arrayContaining(states));
+    expect(await columns('chars')).toEqual(
+      states
+        .map((e) => ({ id: e.id, kind: 'player', region_id: 'region:vale', owner_id: null, version: 0 }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    );
+  });
+
   it('deletes by id within one campaign, ignoring ids already gone', async () => {
     await test.db.transaction().execute((trx) => insertEntities(trx, 'other', [item('coin', 'region:vale')]));
     const deleted = await test.db
