@@ -66,6 +66,14 @@ export class CampaignConsumer {
     if (this.state === 'running') this.state = 'lost';
   }
 
+  /**
+   * The flush in flight when this consumer has folded as far past it as the backlog bound allows:
+   * `step` does nothing until it ends. Undefined otherwise.
+   */
+  get waitingFor(): Promise<void> | undefined {
+    return this.flushing && this.fold.sinceBatch >= this.backlogBound().events ? this.flushing : undefined;
+  }
+
   /** A save or session end asks for everything up to the head to become durable. */
   requestFlush(trigger: SyncTrigger): void {
     this.requested = trigger;
@@ -78,7 +86,7 @@ export class CampaignConsumer {
     if (this.state !== 'running') return 0;
     // Folding goes on while a flush is written (the next flush takes what it folds), up to the
     // backlog bound past the batch being written: past it, wait for the flush.
-    if (this.flushing && this.fold.sinceBatch >= this.backlogBound().events) return 0;
+    if (this.waitingFor) return 0;
     if (!this.grouped) {
       if (!(await ensureGroup(this.deps.redis, this.campaignId))) return 0;
       this.sessionId = (await readSession(this.deps.redis, this.campaignId))?.id;

@@ -105,7 +105,13 @@ export class Worker {
         );
         await sleep(500);
       }
-      if (handled === 0) await sleep(IDLE_SLEEP_MS);
+      if (handled === 0) {
+        // Nothing read: wait a little, or less when a consumer waits only for its flush to finish
+        // (catching up, it has folded as far as the backlog bound allows), so the next flush starts
+        // as soon as Postgres is free instead of up to IDLE_SLEEP_MS later.
+        const flushes = [...this.consumers.values()].flatMap((consumer) => consumer.waitingFor ?? []);
+        await sleepUnless(IDLE_SLEEP_MS, flushes);
+      }
     }
   }
 
@@ -255,4 +261,16 @@ export class Worker {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Sleep `ms`, or until one of `wake` settles if that is sooner. */
+async function sleepUnless(ms: number, wake: readonly Promise<unknown>[]): Promise<void> {
+  if (wake.length === 0) return sleep(ms);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const woken = wake.map((promise) => promise.catch(() => undefined));
+    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), ...woken]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
