@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { serviceUrls } from '@lorekeeper/testing';
 import type { Redis } from 'ioredis';
-import { commitBatch } from './append';
+import { appendKeys, commitBatch } from './append';
 import { connectRedis } from './connection';
 import { callFunction, loadFunctions } from './functions';
 import { campaignKeys } from './keys';
@@ -46,15 +46,7 @@ describe('committing a batch to the stream', () => {
     const older = await callFunction(
       redis,
       'lk_append',
-      [
-        keys.session,
-        keys.events,
-        keys.seq,
-        keys.versions,
-        keys.entities,
-        keys.idempotency,
-        keys.transientIndex,
-      ],
+      appendKeys(campaignId),
       [
         sessionId,
         '',

@@ -99,16 +99,7 @@ export async function commitBatch(
   const reply = (await callFunction(
     redis,
     'lk_append_v2',
-    [
-      keys.session,
-      keys.events,
-      keys.seq,
-      keys.versions,
-      keys.entities,
-      keys.idempotency,
-      keys.transientIndex,
-      ...transientKeys,
-    ],
+    [...appendKeys(campaignId), ...transientKeys],
     args,
   )) as [string, string | number, string?];
 
@@ -134,6 +125,20 @@ export async function commitBatch(
     default:
       return { kind: 'cas', entityId: String(reply[1]), found: String(reply[2] ?? '') };
   }
+}
+
+/** The keys lk_append and lk_append_v2 take before the transient entities' hashes (KEYS[1..7]). */
+export function appendKeys(campaignId: string): string[] {
+  const keys = campaignKeys(campaignId);
+  return [
+    keys.session,
+    keys.events,
+    keys.seq,
+    keys.versions,
+    keys.entities,
+    keys.idempotency,
+    keys.transientIndex,
+  ];
 }
 
 /** The stored outcome of an earlier append with this idempotency key, if any. */
