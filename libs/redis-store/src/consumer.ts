@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { campaignKeys } from './keys';
 import type { StreamEventWithJson } from './stream';
-import { decodeEntry, streamIdOf } from './stream';
+import { decodeEntryWithJson, streamIdOf } from './stream';
 
 export const CONSUMER_GROUP = 'lorekeeper-workers';
 
@@ -143,7 +143,7 @@ function decode(streamId: string, fields: readonly string[]): ReadEntry {
     return { ok: false, streamId, fields, error: 'the entry was trimmed from the stream', trimmed: true };
   }
   try {
-    const event = decodeEntry(streamId, fields);
+    const event = decodeEntryWithJson(streamId, fields);
     if (!event.type || !event.entityId || !Number.isInteger(event.version) || !Number.isInteger(event.seq)) {
       throw new Error('missing type, entityId, version or a <seq>-0 id');
     }

@@ -3,7 +3,7 @@ import type { Entity } from '@lorekeeper/domain';
 import { campaignKeys } from './keys';
 import { ABSENT, isTombstone } from './tokens';
 import type { StreamEvent } from './stream';
-import { decodeEntry, streamIdOf, withoutJson } from './stream';
+import { decodeEntry, streamIdOf } from './stream';
 
 /** An entity as Redis holds it now: its version token, and its value unless absent or destroyed. */
 export interface LiveEntity {
@@ -128,6 +128,6 @@ export async function readLiveCopy(redis: Redis, campaignId: string, fromSeq: nu
     headSeq: Number(seq ?? 0),
     entities,
     tokens: new Map(Object.entries(versions)),
-    events: entries.map(([id, fields]) => withoutJson(decodeEntry(id, fields))),
+    events: entries.map(([id, fields]) => decodeEntry(id, fields)),
   };
 }

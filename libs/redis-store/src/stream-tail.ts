@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { campaignKeys } from './keys';
 import type { StreamEvent } from './stream';
-import { decodeEntry, streamIdOf, withoutJson } from './stream';
+import { decodeEntry, streamIdOf } from './stream';
 
 /**
  * Entries after `afterSeq`, waiting up to `blockMs` for one to arrive (XREAD BLOCK); [] on timeout.
@@ -25,5 +25,5 @@ export async function readStreamAfter(
     streamIdOf(afterSeq),
   );
   const entries = reply?.[0]?.[1] ?? [];
-  return entries.map(([id, fields]) => withoutJson(decodeEntry(id, fields)));
+  return entries.map(([id, fields]) => decodeEntry(id, fields));
 }

@@ -13,7 +13,7 @@ export interface StreamEvent extends RecordedEvent {
  * reuses that text instead of serialising the event again.
  */
 export interface StreamEventWithJson extends StreamEvent {
-  readonly json?: string | undefined;
+  readonly json?: string;
 }
 
 /**
@@ -47,12 +47,24 @@ export function streamEventJson(event: StreamEntryEvent, metaJson: string): stri
 }
 
 /** Decode an entry of either layout. Throws on an entry that is not JSON where JSON belongs. */
-export function decodeEntry(streamId: string, fields: readonly string[]): StreamEventWithJson {
+export function decodeEntry(streamId: string, fields: readonly string[]): StreamEvent {
+  return decode(streamId, fields, false);
+}
+
+/**
+ * Decode an entry of either layout, keeping a layout-2 entry's JSON when it holds exactly the event
+ * (the worker's reads: the archive reuses the text).
+ */
+export function decodeEntryWithJson(streamId: string, fields: readonly string[]): StreamEventWithJson {
+  return decode(streamId, fields, true);
+}
+
+function decode(streamId: string, fields: readonly string[], keepJson: boolean): StreamEventWithJson {
   const seq = Number(streamId.slice(0, streamId.indexOf('-')));
   if (fields.length === 2 && fields[0] === EVENT_FIELD) {
     const json = fields[1] as string;
     const parsed = JSON.parse(json) as Record<string, unknown>;
-    return {
+    const event: StreamEvent = {
       streamId,
       seq,
       type: typeof parsed['type'] === 'string' ? parsed['type'] : '',
@@ -60,8 +72,8 @@ export function decodeEntry(streamId: string, fields: readonly string[]): Stream
       version: typeof parsed['version'] === 'number' ? parsed['version'] : Number.NaN,
       data: parsed['data'] ?? null,
       meta: (parsed['meta'] ?? null) as EventMeta,
-      json: holdsExactlyTheEvent(parsed) ? json : undefined,
     };
+    return keepJson && holdsExactlyTheEvent(parsed) ? { ...event, json } : event;
   }
   const record: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] as string] = fields[i + 1] as string;
@@ -103,10 +115,10 @@ export async function readStreamRange(
     'COUNT',
     count,
   );
-  return entries.map(([id, fields]) => withoutJson(decodeEntry(id, fields)));
+  return entries.map(([id, fields]) => decodeEntry(id, fields));
 }
 
-/** The event without the entry's JSON (for output and for records that keep the event as such). */
+/** The event without the entry's JSON (for records that keep the event as such: a dead letter). */
 export function withoutJson(event: StreamEventWithJson): StreamEvent {
   if (!('json' in event)) return event;
   const { streamId, seq, type, entityId, version, data, meta } = event;
