@@ -147,4 +147,26 @@ describe('committing a batch to the stream', () => {
     expect(Number(await redis.get(keys.seq))).toBe(seqBefore + ids.length);
     expect(await redis.hget(keys.versions, 'player:p0')).toBe('1');
   });
+
+  it('loads its own library again when one without lk_append_v2 was loaded (an older instance starting mid-upgrade)', async () => {
+    const older =
+      "#!lua name=lorekeeper\nredis.register_function('lk_append', function() return { 'ok', 0 } end)";
+    await redis.call('FUNCTION', 'LOAD', 'REPLACE', older);
+    const seqBefore = Number(await redis.get(keys.seq));
+
+    const outcome = await commitBatch(redis, campaignId, {
+      sessionId,
+      idempotencyTtlSeconds: 60,
+      replayRecord: '[]',
+      transientTtlSeconds: 60,
+      entities: [
+        { entityId: 'player:p0', transient: false, expectedToken: '1', newToken: '1', entity: null },
+      ],
+      events: [{ type: 'world.flag.set', entityId: 'world', version: 1, data: { key: 'k', value: 1 }, meta }],
+    });
+    expect(outcome).toEqual({ kind: 'ok', firstSeq: seqBefore + 1 });
+    const functions = JSON.stringify(await redis.call('FUNCTION', 'LIST', 'LIBRARYNAME', 'lorekeeper'));
+    expect(functions).toContain('lk_append_v2');
+    expect(functions).toContain('lk_session_start');
+  });
 });
