@@ -47,9 +47,11 @@ export class CampaignConsumer {
     private readonly deps: WorkerDeps,
     readonly campaignId: string,
     checkpoint: Checkpoint,
+    /** The worker's, which outlive this consumer (see ReplaySnapshots). */
+    snapshots = new ReplaySnapshots(deps, campaignId),
   ) {
     this.fold = new CampaignFold(campaignId, checkpoint, deps.registry);
-    this.snapshots = new ReplaySnapshots(deps, campaignId);
+    this.snapshots = snapshots;
     this.reader = new StreamReader(deps, campaignId, (entries) => this.prefetch(entries));
   }
 
@@ -124,7 +126,6 @@ export class CampaignConsumer {
    */
   async drain(): Promise<void> {
     await this.flushing;
-    await this.snapshots.settled();
     if (this.state !== 'running' || !this.fold.hasWork) return;
     if (await this.sessionGone()) {
       this.giveUp('the session is gone from Redis without a final sync');

@@ -15,8 +15,12 @@ const PACING = { chunkRows: 20_000, restRatio: 3 };
  * row per event folded, whatever the world's size, while `lorekeeper state --at` folds at most that many
  * archived events. It runs beside the folding and flushing (its own REPEATABLE READ transaction sees one
  * checkpoint and the state at it), paced (PACING) so the flushes keep their share of Postgres. A failed
- * snapshot costs only replay speed: logged, and tried again after the next flush; one still being
- * copied at shutdown is abandoned.
+ * snapshot costs only replay speed: logged, and tried again after the next flush.
+ *
+ * The worker keeps one per campaign, apart from the campaign's consumer: a copy under way when the
+ * session ends is finished, not thrown away (a paced copy of a large world outlasts many a session,
+ * and each abandoned one was Postgres work for nothing). It is abandoned when the campaign moves to
+ * another worker or this one stops.
  */
 export class ReplaySnapshots {
   /** The campaign's latest snapshot; read from Postgres after the first flush. */
@@ -40,7 +44,17 @@ export class ReplaySnapshots {
     this.taking = taking;
   }
 
-  /** Abandon a snapshot being copied (it rolls back) and resolve once it has (graceful shutdown). */
+  /** A snapshot is being copied. */
+  get copying(): boolean {
+    return this.taking !== undefined;
+  }
+
+  /** Resolves once no snapshot is being copied. */
+  async idle(): Promise<void> {
+    while (this.taking) await this.taking;
+  }
+
+  /** Abandon a snapshot being copied (it rolls back) and resolve once it has; takes no more after. */
   async settled(): Promise<void> {
     this.abandon.abort(new Error('the worker is stopping'));
     await this.taking;

@@ -1,4 +1,5 @@
-import { generateWorld, tinyWorld, waitUntil } from '@lorekeeper/testing';
+import { insertCampaign, insertEntities } from '@lorekeeper/pg-store';
+import { generateWorld, tinyWorld, uniqueCampaignId, waitUntil } from '@lorekeeper/testing';
 import type { WorldDocument } from '@lorekeeper/domain';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
@@ -115,5 +116,51 @@ describe('replay snapshots taken by the worker', () => {
     seqs.forEach((seq, i) =>
       expect(seq - (i === 0 ? 0 : (seqs[i - 1] as number))).toBeGreaterThanOrEqual(entities),
     );
+  });
+
+  it('finish a copy under way when the session ends, instead of throwing it away', async () => {
+    // Written straight into Postgres (as an import of a large world might be), the campaign has no
+    // snapshot yet, so one is due after the first 20 events; at 60,000 entities its paced copy takes
+    // three chunks with rests between them, far longer than ending the session does.
+    const campaignId = uniqueCampaignId('long-copy');
+    const world = generateWorld({
+      campaignId,
+      regions: 200,
+      players: 2_000,
+      npcs: 20_000,
+      items: 35_000,
+      quests: 2_799,
+      seed: 9,
+    });
+    expect(world.entities.length).toBe(60_000);
+    await h.db.db.transaction().execute(async (trx) => {
+      await insertCampaign(trx, { id: campaignId, name: world.name });
+      await insertEntities(trx, campaignId, world.entities);
+    });
+    const sessionId = await h.startSession(campaignId, ['player:p0']);
+    const gold = Array.from({ length: 20 }, () => ({
+      type: 'player.gold.changed',
+      entityId: 'player:p0',
+      data: { delta: 1 },
+    }));
+    expect((await h.request(campaignId, 'append', { sessionId, events: gold })).body.error).toBeUndefined();
+    expect((await h.request(campaignId, 'save', { sessionId }, 30_000)).body.seq).toBe(20);
+    expect((await h.request(campaignId, 'session.end', { sessionId }, 30_000)).body.seq).toBe(20);
+
+    const snapshot = () =>
+      h.db.db
+        .selectFrom('snapshots')
+        .select(['name', 'entity_count'])
+        .where('campaign_id', '=', campaignId)
+        .executeTakeFirst();
+    await waitUntil(async () => (await snapshot())?.entity_count === 60_000, 30_000, 'the snapshot');
+    expect(await snapshot()).toEqual({ name: 'auto-20', entity_count: 60_000 });
+    const copied = await h.db.db
+      .selectFrom('snapshot_entities')
+      .innerJoin('snapshots', 'snapshots.id', 'snapshot_entities.snapshot_id')
+      .select((eb) => eb.fn.countAll<string>().as('rows'))
+      .where('snapshots.campaign_id', '=', campaignId)
+      .executeTakeFirstOrThrow();
+    expect(Number(copied.rows)).toBe(60_000);
   });
 });

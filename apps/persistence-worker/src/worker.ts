@@ -14,6 +14,7 @@ import {
 } from '@lorekeeper/redis-store';
 import { CampaignConsumer } from './campaign-consumer';
 import type { WorkerDeps } from './deps';
+import { ReplaySnapshots } from './replay-snapshots';
 
 const IDLE_SLEEP_MS = 10;
 /** How often new campaigns are looked for (one set read). */
@@ -34,6 +35,8 @@ const QUARANTINE_RECHECK_MS = 5_000;
  */
 export class Worker {
   private readonly consumers = new Map<string, CampaignConsumer>();
+  /** Per campaign, kept while its consumer runs or a snapshot of it is being copied. */
+  private readonly snapshots = new Map<string, ReplaySnapshots>();
   private running = false;
   private loop: Promise<void> | undefined;
   private renewal: NodeJS.Timeout | undefined;
@@ -66,6 +69,9 @@ export class Worker {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    // Snapshots being copied are abandoned (they roll back) rather than waited for.
+    await Promise.all([...this.snapshots.values()].map((snapshots) => snapshots.settled()));
+    this.snapshots.clear();
     for (const consumer of this.consumers.values()) {
       try {
         await consumer.drain();
@@ -159,6 +165,9 @@ export class Worker {
       if (consumer.status === 'running' && active.has(campaignId)) continue;
       await consumer.drain().catch(() => undefined);
       this.consumers.delete(campaignId);
+      // The session ended (its keys, the lease among them, are gone): a snapshot being copied
+      // finishes. A campaign still active is another worker's now, or quarantined: abandon it.
+      await this.releaseSnapshots(campaignId, !active.has(campaignId));
       if (consumer.status === 'quarantined') this.quarantined.add(campaignId);
       if (consumer.status !== 'lost') await releaseLease(this.deps.redis, campaignId, this.deps.workerId);
       this.forgetMetrics(campaignId);
@@ -214,12 +223,32 @@ export class Worker {
     for (const consumer of [...this.consumers.values()].slice(0, count)) {
       await consumer.drain();
       this.consumers.delete(consumer.campaignId);
+      await this.releaseSnapshots(consumer.campaignId, false);
       await releaseLease(this.deps.redis, consumer.campaignId, this.deps.workerId);
       this.deps.logger.info(
         { campaignId: consumer.campaignId },
         'handed the campaign over to share the load',
       );
     }
+  }
+
+  /**
+   * The campaign's consumer is gone. `finish`: let a snapshot being copied complete in the background,
+   * then forget the campaign's snapshots unless a new consumer took them up; otherwise abandon it now.
+   */
+  private async releaseSnapshots(campaignId: string, finish: boolean): Promise<void> {
+    const snapshots = this.snapshots.get(campaignId);
+    if (!snapshots) return;
+    if (!finish) {
+      this.snapshots.delete(campaignId);
+      await snapshots.settled();
+      return;
+    }
+    void snapshots.idle().then(() => {
+      if (!this.consumers.has(campaignId) && this.snapshots.get(campaignId) === snapshots) {
+        this.snapshots.delete(campaignId);
+      }
+    });
   }
 
   /** A campaign this worker no longer holds must not keep reporting its last lag. */
@@ -254,7 +283,15 @@ export class Worker {
       await deleteCampaignKeys(this.deps.redis, campaignId);
       return;
     }
-    this.consumers.set(campaignId, new CampaignConsumer(this.deps, campaignId, campaign.checkpoint));
+    let snapshots = this.snapshots.get(campaignId);
+    if (!snapshots) {
+      snapshots = new ReplaySnapshots(this.deps, campaignId);
+      this.snapshots.set(campaignId, snapshots);
+    }
+    this.consumers.set(
+      campaignId,
+      new CampaignConsumer(this.deps, campaignId, campaign.checkpoint, snapshots),
+    );
     this.deps.logger.info({ campaignId, checkpoint: campaign.checkpoint.seq }, 'took the campaign over');
   }
 }
