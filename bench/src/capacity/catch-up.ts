@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { NatsConnection } from 'nats';
 import type { Entity } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
@@ -74,7 +75,7 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
     .where('campaign_id', '=', campaignId)
     .where('first_seq', '>=', backlog.firstSeq)
     .executeTakeFirstOrThrow();
-  await releaseCampaign(redis, campaignId);
+  await releaseCampaign(db, redis, campaignId);
   const entityRows = Number(written.upserted) + Number(written.deleted);
   return {
     events: backlog.events,
@@ -92,11 +93,24 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
 
 /**
  * Drop the session's keys (all of it is durable now) and give the worker time to let the campaign
- * go, so the next round's stream is taken over afresh from the Postgres checkpoint.
+ * go, so the next round's stream is taken over afresh from the Postgres checkpoint. Then wait until
+ * nothing else works in the bench's database: a replay snapshot the round started goes on being
+ * copied after the session ends (paced, for tens of seconds on this world), and the next scenario
+ * must not share Postgres with it.
  */
-async function releaseCampaign(redis: Redis, campaignId: string): Promise<void> {
+async function releaseCampaign(db: Kysely<Database>, redis: Redis, campaignId: string): Promise<void> {
   await deleteCampaignKeys(redis, campaignId);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await waitUntil(
+    async () => {
+      const { rows } = await sql<{ busy: number }>`
+        select count(*)::int as busy from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'`.execute(db);
+      return rows[0]?.busy === 0;
+    },
+    600_000,
+    'Postgres to be idle after the catch-up (a replay snapshot being copied)',
+  );
 }
 
 /**

@@ -39,8 +39,8 @@ export function renderReport(results: CapacityResults): string {
     '',
     `World: ${n(results.world.entities)} entities (${n(options.world.regions)} regions, ${n(options.world.players)} players, ` +
       `${n(options.world.npcs)} NPCs, ${n(options.world.items)} items, ${n(options.world.quests)} quests, the world), ` +
-      `generated with generateWorld and inserted with pg-store's chunked UNNEST inserts in one transaction ` +
-      `(${results.world.insertSeconds.toFixed(1)} s), not through \`campaign.<id>.create\`: a document this size is far over NATS's max_payload.`,
+      `generated with generateWorld and inserted with pg-store's chunked UNNEST inserts in one transaction, with the ` +
+      `snapshot of the created world that create records (${results.world.insertSeconds.toFixed(1)} s), not through \`campaign.<id>.create\`: a document this size is far over NATS's max_payload.`,
     '',
     ...sessionStartSection(results.sessionStart),
     ...workerSection(results.worker, options, defaults.backlogEvents, defaults.catchUpBacklogFactor),
@@ -101,7 +101,9 @@ function workerSection(
       'with `evolve` as it was made and written into the stream as lk_append_v2 writes it (XADD `<seq>-0` with the event as JSON, pipelined). Then the ' +
       `running worker (defaults: BACKLOG_EVENTS ${n(backlogEvents)}, CATCH_UP_BACKLOG_FACTOR ${n(catchUpFactor)}: ` +
       `flushes of up to ${n(backlogEvents * catchUpFactor)} events while it is behind) is told the campaign is active and timed until the ` +
-      'Postgres checkpoint reaches the last seq. Rows from its sync_log.',
+      'Postgres checkpoint reaches the last seq. Rows from its sync_log. After each catch-up the session ends and the bench ' +
+      'waits until nothing else works in its database: a replay snapshot the worker started (due each time as many events as ' +
+      'the world has entities have passed since the last, the first counted from the created world) is copied to the end before the next scenario starts.',
     '',
     '| load | events | events/s (median) | entity rows / 1,000 events | flushes | events archived | target |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- |',

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Entity } from '@lorekeeper/domain';
 import { generateWorld } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
-import { insertCampaign, insertEntities } from '@lorekeeper/pg-store';
+import { createInitialSnapshot, insertCampaign, insertEntities } from '@lorekeeper/pg-store';
 import type { CapacityOptions } from './options';
 
 export interface LoadedWorld {
@@ -15,8 +15,10 @@ export interface LoadedWorld {
 
 /**
  * Generate the campaign's world and write it straight into Postgres with pg-store's chunked UNNEST
- * inserts, in one transaction. Not through `campaign.<id>.create`: a 1,000,000-entity document is
- * far past NATS's max_payload, and the create request is not what this benchmark measures.
+ * inserts, in one transaction, with the snapshot of the created world that `campaign.<id>.create`
+ * records (the worker spaces its replay snapshots from it). Not through `campaign.<id>.create`: a
+ * 1,000,000-entity document is far past NATS's max_payload, and the create request is not what this
+ * benchmark measures.
  */
 export async function loadWorld(db: Kysely<Database>, options: CapacityOptions): Promise<LoadedWorld> {
   const campaignId = `capacity-${Date.now().toString(36)}`;
@@ -25,6 +27,7 @@ export async function loadWorld(db: Kysely<Database>, options: CapacityOptions):
   await db.transaction().execute(async (trx) => {
     await insertCampaign(trx, { id: campaignId, name: world.name });
     await insertEntities(trx, campaignId, world.entities);
+    await createInitialSnapshot(trx, campaignId);
   });
   // Fresh statistics, as autovacuum would give a table this size soon after: the live-set queries
   // choose their plans from them.
