@@ -261,6 +261,23 @@ describe('event archive', () => {
     expect(await lastArchivedSeqAt(test.db, 'c1', at)).toBe(50);
   });
 
+  it('writes a batch of several megabytes in more than one statement, keeping every event', async () => {
+    const big = Array.from({ length: 60 }, (_, i) =>
+      event(20_000 + i, `npc:n${i}`, 'world.flag.set', { key: 'lore', value: 'y'.repeat(100_000) }, 1),
+    );
+    await test.db.transaction().execute((trx) => archiveEvents(trx, 'c4', big));
+    const chunks = await test.db
+      .selectFrom('event_chunks')
+      .select(['event_count', 'entity_ids'])
+      .where('campaign_id', '=', 'c4')
+      .orderBy('first_seq')
+      .execute();
+    expect(chunks.map((c) => c.event_count)).toEqual([11, 11, 11, 11, 11, 5]);
+    expect(chunks.flatMap((c) => c.entity_ids)).toEqual(big.map((e) => e.entityId));
+    const read = await readEvents(test.db, 'c4', { fromSeq: 20_000, limit: 100 });
+    expect(read.map(({ recordedAt: _, ...archived }) => archived)).toEqual(big);
+  });
+
   it('archives a batch larger than one chunk', async () => {
     const many = Array.from({ length: 12_000 }, (_, i) =>
       event(100 + i, `player:p${i % 50}`, 'player.xp.gained', { amount: 1 }, 1 + Math.floor(i / 50)),
