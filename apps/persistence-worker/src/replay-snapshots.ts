@@ -44,11 +44,6 @@ export class ReplaySnapshots {
     this.taking = taking;
   }
 
-  /** A snapshot is being copied. */
-  get copying(): boolean {
-    return this.taking !== undefined;
-  }
-
   /** Resolves once no snapshot is being copied. */
   async idle(): Promise<void> {
     while (this.taking) await this.taking;
@@ -56,7 +51,7 @@ export class ReplaySnapshots {
 
   /** Abandon a snapshot being copied (it rolls back) and resolve once it has; takes no more after. */
   async settled(): Promise<void> {
-    this.abandon.abort(new Error('the worker is stopping'));
+    this.abandon.abort(new Error('the campaign moved to another worker, or this one is stopping'));
     await this.taking;
   }
 
@@ -78,7 +73,10 @@ export class ReplaySnapshots {
       );
     } catch (error) {
       if (this.abandon.signal.aborted) {
-        this.deps.logger.info({ campaignId: this.campaignId }, 'replay snapshot abandoned: stopping');
+        this.deps.logger.info(
+          { campaignId: this.campaignId },
+          'replay snapshot abandoned: the campaign moved or the worker is stopping',
+        );
         return;
       }
       this.deps.logger.warn({ campaignId: this.campaignId, err: error }, 'replay snapshot failed');

@@ -186,7 +186,7 @@ end
 -- ARGV[1] session id, then triples: entity id, version, entity JSON
 -- Returns the number of entities written, or -1 when the session is not the active one.
 -- One HMGET finds those already live and one HSET per hash writes the rest (per CHUNK entities):
--- a command per entity cost Redis about three times as much (a session start's 20,000 regions).
+-- with an HSETNX and an HSET per entity, a session start's 20,000 regions took Redis 94 ms, not 69.
 local function lk_load(keys, args)
   if session_error(keys[1], args[1]) == 'SESSION_NOT_FOUND' then return -1 end
   local ids = {}
