@@ -9,6 +9,28 @@ import type { WorkerDeps } from './deps';
 const PACING = { chunkRows: 20_000, restRatio: 3 };
 
 /**
+ * Snapshots one worker copies at a time, across its campaigns. A copy holds one of the worker's
+ * Postgres connections from start to end (about 45 s for a 1,000,000-entity world), and the flushes
+ * need the rest: a worker whose campaigns all came due at once must not take its whole pool. One that
+ * finds no free slot is tried again after the campaign's next flush.
+ */
+export class CopySlots {
+  private used = 0;
+
+  constructor(readonly limit = 2) {}
+
+  take(): boolean {
+    if (this.used >= this.limit) return false;
+    this.used += 1;
+    return true;
+  }
+
+  give(): void {
+    this.used -= 1;
+  }
+}
+
+/**
  * One campaign's replay snapshots, taken by its consumer after flushes. A snapshot copies the durable
  * state into Postgres every SNAPSHOT_EVERY_EVENTS events, or every as many events as the campaign has
  * entities if that is more: a snapshot copies every entity, so this keeps its cost at no more than one
@@ -30,8 +52,10 @@ export class ReplaySnapshots {
   private readonly abandon = new AbortController();
 
   constructor(
-    private readonly deps: WorkerDeps,
+    private readonly deps: Pick<WorkerDeps, 'config' | 'db' | 'logger'>,
     private readonly campaignId: string,
+    /** The worker's, shared by all its campaigns. */
+    private readonly slots = new CopySlots(),
   ) {}
 
   /** A flush made `seq` durable: take a snapshot if one is due and none is being taken. */
@@ -62,10 +86,11 @@ export class ReplaySnapshots {
         entityCount: 0,
       };
       if (seq - this.last.seq < Math.max(every, this.last.entityCount)) return;
+      if (!this.slots.take()) return;
       const snapshot = await createSnapshot(this.deps.db, this.campaignId, (at) => `auto-${at}`, {
         ...PACING,
         signal: this.abandon.signal,
-      });
+      }).finally(() => this.slots.give());
       this.last = snapshot;
       this.deps.logger.info(
         { campaignId: this.campaignId, seq: snapshot.seq, entities: snapshot.entityCount },

@@ -14,7 +14,7 @@ import {
 } from '@lorekeeper/redis-store';
 import { CampaignConsumer } from './campaign-consumer';
 import type { WorkerDeps } from './deps';
-import { ReplaySnapshots } from './replay-snapshots';
+import { CopySlots, ReplaySnapshots } from './replay-snapshots';
 
 const IDLE_SLEEP_MS = 10;
 /** How often new campaigns are looked for (one set read). */
@@ -37,6 +37,7 @@ export class Worker {
   private readonly consumers = new Map<string, CampaignConsumer>();
   /** Per campaign, kept while its consumer runs or a snapshot of it is being copied. */
   private readonly snapshots = new Map<string, ReplaySnapshots>();
+  private readonly copySlots = new CopySlots();
   private running = false;
   private loop: Promise<void> | undefined;
   private renewal: NodeJS.Timeout | undefined;
@@ -285,7 +286,7 @@ export class Worker {
     }
     let snapshots = this.snapshots.get(campaignId);
     if (!snapshots) {
-      snapshots = new ReplaySnapshots(this.deps, campaignId);
+      snapshots = new ReplaySnapshots(this.deps, campaignId, this.copySlots);
       this.snapshots.set(campaignId, snapshots);
     }
     this.consumers.set(
