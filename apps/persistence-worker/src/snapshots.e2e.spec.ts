@@ -119,9 +119,9 @@ describe('replay snapshots taken by the worker', () => {
   });
 
   it('finish a copy under way when the session ends, instead of throwing it away', async () => {
-    // Written straight into Postgres (as an import of a large world might be), the campaign has no
-    // snapshot yet, so one is due after the first 20 events; at 60,000 entities its paced copy takes
-    // three chunks with rests between them, far longer than ending the session does.
+    // Written straight into Postgres, without the snapshot of the created world that create records,
+    // the campaign has no snapshot yet, so one is due after the first 20 events; at 60,000 entities its
+    // paced copy takes three chunks with rests between them, far longer than ending the session does.
     const campaignId = uniqueCampaignId('long-copy');
     const world = generateWorld({
       campaignId,
