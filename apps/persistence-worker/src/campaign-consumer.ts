@@ -12,7 +12,7 @@ import {
 } from '@lorekeeper/redis-store';
 import { CampaignFold } from './campaign-fold';
 import type { WorkerDeps } from './deps';
-import { FencedError, flushCampaign } from './flush';
+import { FencedError, SessionGoneError, flushCampaign } from './flush';
 import { ReplaySnapshots } from './replay-snapshots';
 import { READ_COUNT, StreamReader, isBacklog } from './stream-reader';
 
@@ -127,10 +127,6 @@ export class CampaignConsumer {
   async drain(): Promise<void> {
     await this.flushing;
     if (this.state !== 'running' || !this.fold.hasWork) return;
-    if (await this.sessionGone()) {
-      this.giveUp('the session is gone from Redis without a final sync');
-      return;
-    }
     this.startFlush('shutdown');
     await this.flushing;
   }
@@ -310,14 +306,17 @@ export class CampaignConsumer {
     if (trigger === this.requested) this.requested = undefined;
     this.flushing = (async () => {
       try {
-        // Never write the fold of a session Redis lost: the game may have started again from the
-        // checkpoint, and moving it now would hand that new session's seqs out twice.
-        if (await this.sessionGone()) {
-          this.giveUp('the session is gone from Redis before a flush');
-          return;
-        }
         if (batch.to.seq > batch.from.seq) {
-          const result = await flushCampaign(this.deps.db, this.campaignId, batch, trigger);
+          // Never write the fold of a session Redis lost: the game may have started again from the
+          // checkpoint, and moving it now would hand that new session's seqs out twice. Checked
+          // inside the flush's transaction, where no session start can pass it (flushCampaign).
+          const result = await flushCampaign(
+            this.deps.db,
+            this.campaignId,
+            batch,
+            trigger,
+            async () => !(await this.sessionGone()),
+          );
           this.deps.metrics.rowsWritten.inc(
             { kind: 'entity' },
             result.entitiesWritten + result.entitiesDeleted,
@@ -353,6 +352,10 @@ export class CampaignConsumer {
         this.snapshots.afterFlush(batch.to.seq);
       } catch (error) {
         this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });
+        if (error instanceof SessionGoneError) {
+          this.giveUp('the session is gone from Redis before a flush');
+          return;
+        }
         if (error instanceof FencedError) {
           this.state = 'lost';
           this.deps.logger.warn({ campaignId: this.campaignId }, error.message);

@@ -1,9 +1,10 @@
+import { sql } from 'kysely';
 import type { Checkpoint } from '@lorekeeper/pg-store';
 import { countEvents, insertCampaign, readCheckpoint } from '@lorekeeper/pg-store';
 import type { StreamEvent } from '@lorekeeper/redis-store';
 import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
 import type { FlushBatch } from './campaign-fold';
-import { FencedError, flushCampaign } from './flush';
+import { FencedError, SessionGoneError, flushCampaign } from './flush';
 
 const goldEvent = (seq: number): StreamEvent => ({
   streamId: `${seq}-0`,
@@ -66,5 +67,24 @@ describe('flushCampaign', () => {
     );
     expect(await countEvents(test.db, 'c1')).toBe(from.seq + 2);
     expect((await readCheckpoint(test.db, 'c1')).seq).toBe(from.seq + 2);
+  });
+
+  it('commits nothing when the session it folded is gone, asked with the campaign row locked', async () => {
+    const from = await readCheckpoint(test.db, 'c1');
+    let lockedWhenAsked = false;
+    const flushing = flushCampaign(test.db, 'c1', batchOf(from, 2), 'manual', async () => {
+      // Another transaction cannot lock the row for share while the flush holds it.
+      const probe = await test.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ id: string }>`
+          select id from campaigns where id = 'c1' for share skip locked`.execute(trx);
+        return rows.length;
+      });
+      lockedWhenAsked = probe === 0;
+      return false;
+    });
+    await expect(flushing).rejects.toBeInstanceOf(SessionGoneError);
+    expect(lockedWhenAsked).toBe(true);
+    expect(await countEvents(test.db, 'c1')).toBe(from.seq);
+    expect((await readCheckpoint(test.db, 'c1')).seq).toBe(from.seq);
   });
 });

@@ -28,6 +28,16 @@ export class FencedError extends LorekeeperError {
 }
 
 /**
+ * The session this flush folded is gone from Redis (flushed, restarted empty or replaced): the game may
+ * have started a new one from the checkpoint, so nothing of the old one may be written.
+ */
+export class SessionGoneError extends LorekeeperError {
+  constructor(campaignId: string) {
+    super('INTERNAL', `campaign ${campaignId}: the session this worker folded is gone from Redis`);
+  }
+}
+
+/**
  * Write one campaign's coalesced changes in one transaction: entities upserted and deleted, persistent
  * events archived, the flush logged, and the checkpoint advanced by compare-and-set. Either all of it
  * commits, or none (DESIGN.md, invariant 3).
@@ -37,6 +47,12 @@ export async function flushCampaign(
   campaignId: string,
   batch: FlushBatch,
   trigger: SyncTrigger,
+  /**
+   * Asked with the campaign's row locked, before anything is written: false rolls the flush back with
+   * SessionGoneError. A session start reads the checkpoint under a share lock on that row, so it
+   * cannot slip in between this answer and the commit.
+   */
+  sessionCurrent: () => Promise<boolean> = async () => true,
 ): Promise<FlushResult> {
   const started = performance.now();
   return db.transaction().execute(async (trx) => {
@@ -47,6 +63,7 @@ export async function flushCampaign(
     if (!(await advanceCheckpoint(trx, campaignId, batch.from, batch.to))) {
       throw new FencedError(campaignId, batch.from.seq);
     }
+    if (!(await sessionCurrent())) throw new SessionGoneError(campaignId);
     const entitiesWritten = await upsertEntities(trx, campaignId, batch.upserts);
     const entitiesDeleted = await deleteEntities(trx, campaignId, batch.deletes);
     const eventsArchived = await archiveEvents(trx, campaignId, batch.events);

@@ -28,7 +28,7 @@ export {
 } from './campaigns/campaign.table';
 export { insertCampaign } from './campaigns/insert-campaign';
 export { findCampaign } from './campaigns/find-campaign';
-export { advanceCheckpoint, readCheckpoint } from './campaigns/checkpoint';
+export { advanceCheckpoint, lockCheckpoint, readCheckpoint } from './campaigns/checkpoint';
 export { campaignsWithStatus, setCampaignStatus } from './campaigns/campaign-status';
 
 export type { EntityRow, EntityTable, NewEntityRow } from './entities/entity.table';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LorekeeperError } from '@lorekeeper/domain';
-import { findCampaign, loadLiveSet, readCheckpoint } from '@lorekeeper/pg-store';
+import type { LiveSet } from '@lorekeeper/pg-store';
+import { findCampaign, loadLiveSet, lockCheckpoint } from '@lorekeeper/pg-store';
 import type { SessionStartReply, SessionStartRequest } from '@lorekeeper/protocol';
 import type { LiveEntity } from '@lorekeeper/redis-store';
 import {
@@ -24,14 +25,7 @@ export async function startSession(
   const campaign = await findCampaign(deps.db, campaignId);
   if (!campaign) throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${campaignId} does not exist`);
 
-  const liveSet = await loadLiveSet(deps.db, campaignId, request.playerIds);
-  if (liveSet.missingPlayers.length > 0) {
-    throw new LorekeeperError('UNKNOWN_ENTITY', `no such player(s): ${liveSet.missingPlayers.join(', ')}`, {
-      missingPlayers: liveSet.missingPlayers,
-    });
-  }
-
-  const session = await register(deps, campaignId);
+  const { session, liveSet } = await register(deps, campaignId, request.playerIds);
   // A new session's Redis holds nothing of the campaign yet, so what this loads is what Redis holds:
   // cached, the first append on each of these entities validates without reading Redis. (A joined
   // session's Redis may hold newer versions; those are cached as appends read them.)
@@ -71,21 +65,42 @@ export async function startSession(
   };
 }
 
+/**
+ * Register a new session at the checkpoint, or join the active one, with the live set read as of that
+ * checkpoint. Both happen with the checkpoint's row share-locked: a flush of a session Redis lost
+ * (flushed, restarted empty) holds that row from its check that its session is still in Redis until it
+ * commits, so a new session either starts after such a flush, from its checkpoint, or registers first
+ * and the flush finds its session gone and writes nothing (DESIGN.md, failure model). Without the lock,
+ * a flush could move the checkpoint past the seq a new session had just started from, and the seqs
+ * between would be handed out twice.
+ */
 async function register(
   deps: SessionDeps,
   campaignId: string,
-): Promise<{ sessionId: string; seq: number; joined: boolean }> {
+  playerIds: readonly string[],
+): Promise<{ session: { sessionId: string; seq: number; joined: boolean }; liveSet: LiveSet }> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    const checkpoint = await readCheckpoint(deps.db, campaignId);
+    const { checkpoint, liveSet, outcome } = await deps.db.transaction().execute(async (trx) => {
+      const checkpoint = await lockCheckpoint(trx, campaignId);
+      const liveSet = await loadLiveSet(trx, campaignId, playerIds);
+      if (liveSet.missingPlayers.length > 0) {
+        throw new LorekeeperError(
+          'UNKNOWN_ENTITY',
+          `no such player(s): ${liveSet.missingPlayers.join(', ')}`,
+          { missingPlayers: liveSet.missingPlayers },
+        );
+      }
+      const outcome = await registerSession(
+        deps.redis,
+        campaignId,
+        randomUUID(),
+        checkpoint.seq,
+        deps.now().toISOString(),
+      );
+      return { checkpoint, liveSet, outcome };
+    });
     // Redis must be at least where Postgres is, and where this process saw it (SeqFloors).
     const floor = Math.max(checkpoint.seq, deps.seqFloors.of(campaignId));
-    const outcome = await registerSession(
-      deps.redis,
-      campaignId,
-      randomUUID(),
-      checkpoint.seq,
-      deps.now().toISOString(),
-    );
     switch (outcome.kind) {
       case 'existing':
         if (outcome.seq < floor) {
@@ -98,10 +113,10 @@ async function register(
           break;
         }
         deps.seqFloors.reset(campaignId, outcome.seq);
-        return { sessionId: outcome.sessionId, seq: outcome.seq, joined: true };
+        return { session: { sessionId: outcome.sessionId, seq: outcome.seq, joined: true }, liveSet };
       case 'new':
         deps.seqFloors.reset(campaignId, outcome.seq);
-        return { sessionId: outcome.sessionId, seq: outcome.seq, joined: false };
+        return { session: { sessionId: outcome.sessionId, seq: outcome.seq, joined: false }, liveSet };
       case 'closing':
         throw new LorekeeperError(
           'SESSION_CLOSING',

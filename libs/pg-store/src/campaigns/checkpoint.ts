@@ -11,6 +11,29 @@ export async function readCheckpoint(db: Kysely<Database>, campaignId: string): 
     .select(['checkpoint_seq', 'checkpoint_stream_id'])
     .where('id', '=', campaignId)
     .executeTakeFirst();
+  return toCheckpoint(campaignId, row);
+}
+
+/**
+ * The checkpoint, with the campaign's row share-locked until `trx` ends: no flush can commit in the
+ * meantime, since a flush's first statement moves the checkpoint on that row. A flush already past that
+ * statement is waited for, and its checkpoint read. What `trx` reads afterwards is as of this checkpoint.
+ * Throws CAMPAIGN_NOT_FOUND.
+ */
+export async function lockCheckpoint(trx: Transaction<Database>, campaignId: string): Promise<Checkpoint> {
+  const row = await trx
+    .selectFrom('campaigns')
+    .select(['checkpoint_seq', 'checkpoint_stream_id'])
+    .where('id', '=', campaignId)
+    .forShare()
+    .executeTakeFirst();
+  return toCheckpoint(campaignId, row);
+}
+
+function toCheckpoint(
+  campaignId: string,
+  row: { checkpoint_seq: number; checkpoint_stream_id: string } | undefined,
+): Checkpoint {
   if (!row)
     throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${campaignId} does not exist`, { campaignId });
   return { seq: row.checkpoint_seq, streamId: row.checkpoint_stream_id };
