@@ -4,11 +4,17 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '@lorekeeper/config';
 import { PinoNestLogger } from '@lorekeeper/ops';
 import { StartupError } from '@lorekeeper/runtime';
+import { lowerPriority } from './priority';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, base: { service: 'persistence-worker' } });
+  if (config.worker.nice > 0) {
+    const outcome = lowerPriority(config.worker.nice);
+    if (outcome.error === undefined) logger.info(outcome, 'running at a lower CPU priority (WORKER_NICE)');
+    else logger.warn(outcome, 'could not lower the CPU priority of every thread (WORKER_NICE)');
+  }
   const app = await NestFactory.createApplicationContext(WorkerModule.forSettings({ config, logger }), {
     logger: new PinoNestLogger(logger),
     abortOnError: false,

@@ -48,6 +48,8 @@ export interface Config {
      * flush commits and before it acknowledges the entries (the window DESIGN.md's failure model names).
      */
     readonly crashAfterCommit: number;
+    /** The CPU niceness the worker process lowers itself to at start (0: left as started). */
+    readonly nice: number;
   };
 }
 
@@ -84,6 +86,7 @@ const environment = z.object({
   SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().nonnegative().default(100_000),
   POISON_RETRIES: positive.default(3),
   WORKER_CRASH_AFTER_COMMIT: z.coerce.number().min(0).max(1).default(0),
+  WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
 });
 
 export class ConfigError extends Error {
@@ -143,6 +146,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       snapshotEveryEvents: e.SNAPSHOT_EVERY_EVENTS,
       poisonRetries: e.POISON_RETRIES,
       crashAfterCommit: e.WORKER_CRASH_AFTER_COMMIT,
+      nice: e.WORKER_NICE,
     },
   });
 }
