@@ -11,7 +11,7 @@
  *
  * Interleaved rounds, medians and ratios; results in bench/results/capacity.{md,json}.
  *
- *   npm run bench:capacity [-- --quick] [-- --rounds 3 --only start,worker,lag --no-profile]
+ *   npm run bench:capacity [-- --quick] [-- --rounds 3 --start-rounds 7 --only start,worker,lag --no-profile]
  *   node bench/dist/capacity.js --render    (capacity.md again from capacity.json)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     results = { options, world: { entities: world.entities.length, insertSeconds: world.insertSeconds } };
     const session = await stack.spawn('session-service');
     if (options.parts.has('start')) {
-      const { sessionSizes, rounds } = options;
+      const { sessionSizes, sessionStartRounds } = options;
       results.sessionStart = await sessionStartPart(
         {
           nats: stack.nats,
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
           totalPlayers: options.world.players,
         },
         sessionSizes,
-        rounds,
+        sessionStartRounds,
         log,
       );
     }

@@ -12,6 +12,11 @@ export interface CapacityOptions {
   };
   /** Players per session start. */
   readonly sessionSizes: readonly number[];
+  /**
+   * Rounds of session starts: more than `rounds`, since a round takes about a second and the first
+   * few starts of a fresh service process run before V8 has optimised the loading path.
+   */
+  readonly sessionStartRounds: number;
   /** The players of the campaign's session in the worker and lag parts (the largest session). */
   readonly activePlayers: number;
   /** The backlog the worker catches up: `backlogSeconds` of play at `backlogRate` events/s. */
@@ -54,6 +59,7 @@ export function parseOptions(args: readonly string[]): CapacityOptions {
       quests: Math.round(49_999 * scale),
     },
     sessionSizes: [2, 20, 200],
+    sessionStartRounds: flag('start-rounds', quick ? 1 : 7),
     activePlayers: 200,
     backlogSeconds: flag('backlog-seconds', quick ? 30 : 300),
     backlogRate: flag('backlog-rate', 2_000),

@@ -42,7 +42,7 @@ export function renderReport(results: CapacityResults): string {
       `generated with generateWorld and inserted with pg-store's chunked UNNEST inserts in one transaction, with the ` +
       `snapshot of the created world that create records (${results.world.insertSeconds.toFixed(1)} s), not through \`campaign.<id>.create\`: a document this size is far over NATS's max_payload.`,
     '',
-    ...sessionStartSection(results.sessionStart),
+    ...sessionStartSection(results.sessionStart, options.sessionStartRounds),
     ...workerSection(results.worker, options, defaults.backlogEvents, defaults.catchUpBacklogFactor),
     ...lagSection(results.lag, options, defaults),
     ...profileSection(results.worker),
@@ -51,13 +51,17 @@ export function renderReport(results: CapacityResults): string {
   return `${lines.join('\n')}\n`;
 }
 
-function sessionStartSection(samples: Record<number, SessionStartSample[]> | undefined): string[] {
+function sessionStartSection(
+  samples: Record<number, SessionStartSample[]> | undefined,
+  rounds: number,
+): string[] {
   if (!samples) return [];
   const target = (players: number) => (players <= 2 ? 200 : players >= 200 ? 2_000 : undefined);
   return [
     '## 1. Session start',
     '',
-    '`campaign.<id>.session.start` through NATS and the real session service, timed from request to reply; then the ' +
+    `${rounds} interleaved round(s) of the three sizes (session starts are quick, so more rounds than the other parts). ` +
+      '`campaign.<id>.session.start` through NATS and the real session service, timed from request to reply; then the ' +
       "session's keys are dropped so each start begins from an empty campaign in Redis (one unmeasured start first). " +
       'Memory per live entity: the `used_memory` delta over the start, and `MEMORY USAGE` of the entity and version ' +
       'hashes, each divided by the entities made live.',

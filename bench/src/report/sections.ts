@@ -62,7 +62,7 @@ export function sessionStartSection(data: CapacityData | undefined, why: string)
     heading,
     '',
     `From bench:capacity (details: [capacity.md](capacity.md)). World of ${n(data.world.entities)} entities; ` +
-      `${data.options.rounds} round(s), medians; \`session.start\` through NATS and the real session service.`,
+      `${data.options.sessionStartRounds ?? data.options.rounds} round(s), medians; \`session.start\` through NATS and the real session service.`,
     '',
     '| players | ms (median) | min–max ms | entities made live | B per live entity (used_memory delta) | B per live entity (entity + version hashes) | Redis used_memory after |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
