@@ -28,6 +28,12 @@ export async function writeBacklog(
   checkpointSeq: number,
   events: number,
   nextAction: () => PlayedEvent[],
+  /**
+   * Stamp the events (`meta.at`) as if played evenly over this many seconds up to now: a backlog the
+   * worker finds after being away that long. 0 stamps each with the time it is written, which is a
+   * burst of play at the rate this script writes.
+   */
+  overSeconds = 0,
 ): Promise<Backlog> {
   const keys = campaignKeys(campaignId);
   const sessionId = randomUUID();
@@ -43,8 +49,12 @@ export async function writeBacklog(
   let seq = checkpointSeq;
   let pipeline = redis.pipeline();
   let queued = 0;
+  const startedAt = Date.now();
+  const stamp = (written: number) =>
+    overSeconds > 0 ? startedAt - overSeconds * 1_000 * (1 - written / events) : Date.now();
   while (seq - checkpointSeq < events) {
-    const meta = JSON.stringify({ sessionId, batchId: randomUUID(), at: new Date().toISOString() });
+    const at = new Date(stamp(seq - checkpointSeq)).toISOString();
+    const meta = JSON.stringify({ sessionId, batchId: randomUUID(), at });
     for (const event of nextAction()) {
       seq += 1;
       pipeline.xadd(keys.events, streamIdOf(seq), EVENT_FIELD, streamEventJson(event, meta));

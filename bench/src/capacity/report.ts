@@ -102,7 +102,8 @@ function workerSection(
     `Backlog: ${options.backlogSeconds} s of the simulated mix at ${n(options.backlogRate)} events/s = ${n(backlog)} events ` +
       `from the ${options.activePlayers}-player session on this world (the sim's action weights: moves, gold, xp, trades, ` +
       'fights with transient combat, transient dialogue, quest steps with ~1 % major quest completions), every event folded ' +
-      'with `evolve` as it was made and written into the stream as lk_append_v2 writes it (XADD `<seq>-0` with the event as JSON, pipelined). Then the ' +
+      'with `evolve` as it was made and written into the stream as lk_append_v2 writes it (XADD `<seq>-0` with the event as JSON, pipelined), ' +
+      `stamped (\`meta.at\`) as if played evenly over the ${options.backlogSeconds} s before the write: what a worker finds after being away that long. Then the ` +
       `running worker (defaults: BACKLOG_EVENTS ${n(backlogEvents)}, CATCH_UP_BACKLOG_FACTOR ${n(catchUpFactor)}: ` +
       `flushes of up to ${n(backlogEvents * catchUpFactor)} events while it is behind) is told the campaign is active and timed until the ` +
       'Postgres checkpoint reaches the last seq. Rows from its sync_log. After each catch-up the session ends and the bench ' +

@@ -58,8 +58,13 @@ export async function workerPart(
   const mixRound = async (cpu?: readonly CpuSource[]) => {
     const from = await readCheckpoint(stack.db, world.campaignId);
     const events = options.backlogSeconds * options.backlogRate;
-    const backlog = await writeBacklog(stack.redis, world.campaignId, from.seq, events, () =>
-      play.nextAction(),
+    const backlog = await writeBacklog(
+      stack.redis,
+      world.campaignId,
+      from.seq,
+      events,
+      () => play.nextAction(),
+      options.backlogSeconds,
     );
     return catchUp({ ...context, ...(cpu ? { cpu } : {}) }, backlog);
   };
