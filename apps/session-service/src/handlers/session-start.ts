@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LorekeeperError } from '@lorekeeper/domain';
 import type { LiveSet } from '@lorekeeper/pg-store';
-import { findCampaign, loadLiveSet, lockCheckpoint } from '@lorekeeper/pg-store';
+import { loadLiveSet, lockCheckpoint } from '@lorekeeper/pg-store';
 import type { SessionStartReply, SessionStartRequest } from '@lorekeeper/protocol';
 import type { LiveEntity } from '@lorekeeper/redis-store';
 import {
@@ -22,9 +22,7 @@ export async function startSession(
   campaignId: string,
   request: SessionStartRequest,
 ): Promise<SessionStartReply> {
-  const campaign = await findCampaign(deps.db, campaignId);
-  if (!campaign) throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${campaignId} does not exist`);
-
+  // Throws CAMPAIGN_NOT_FOUND for a campaign that does not exist (reading its checkpoint).
   const { session, liveSet } = await register(deps, campaignId, request.playerIds);
   // A new session's Redis holds nothing of the campaign yet, so what this loads is what Redis holds:
   // cached, the first append on each of these entities validates without reading Redis. (A joined

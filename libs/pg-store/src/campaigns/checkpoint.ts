@@ -6,12 +6,7 @@ import type { Checkpoint } from './campaign.table';
 
 /** The campaign's durable checkpoint. Throws CAMPAIGN_NOT_FOUND. Pass a transaction to read it in one. */
 export async function readCheckpoint(db: Kysely<Database>, campaignId: string): Promise<Checkpoint> {
-  const row = await db
-    .selectFrom('campaigns')
-    .select(['checkpoint_seq', 'checkpoint_stream_id'])
-    .where('id', '=', campaignId)
-    .executeTakeFirst();
-  return toCheckpoint(campaignId, row);
+  return toCheckpoint(campaignId, await checkpointQuery(db, campaignId).executeTakeFirst());
 }
 
 /**
@@ -21,13 +16,14 @@ export async function readCheckpoint(db: Kysely<Database>, campaignId: string): 
  * Throws CAMPAIGN_NOT_FOUND.
  */
 export async function lockCheckpoint(trx: Transaction<Database>, campaignId: string): Promise<Checkpoint> {
-  const row = await trx
+  return toCheckpoint(campaignId, await checkpointQuery(trx, campaignId).forShare().executeTakeFirst());
+}
+
+function checkpointQuery(db: Kysely<Database>, campaignId: string) {
+  return db
     .selectFrom('campaigns')
     .select(['checkpoint_seq', 'checkpoint_stream_id'])
-    .where('id', '=', campaignId)
-    .forShare()
-    .executeTakeFirst();
-  return toCheckpoint(campaignId, row);
+    .where('id', '=', campaignId);
 }
 
 function toCheckpoint(
