@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { readCheckpoint } from '@lorekeeper/pg-store';
 import { deleteCampaignKeys } from '@lorekeeper/redis-store';
-import { tinyWorld } from '@lorekeeper/testing';
+import { lockWaiters, tinyWorld } from '@lorekeeper/testing';
 import type { CampaignConsumer } from './campaign-consumer';
 import { directConsumer } from './test/consumer';
 import { appendUntilAnswered } from './test/game';
@@ -41,10 +41,7 @@ async function foldedCampaign(label: string): Promise<{ campaignId: string; cons
 async function blockedOn(pattern: RegExp, timeoutMs = 5_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { rows } = await sql<{ query: string }>`
-      select query from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'`.execute(h.db.db);
-    if (rows.some((row) => pattern.test(row.query))) return true;
+    if ((await lockWaiters(h.db.db)).some((query) => pattern.test(query))) return true;
     await sleep(20);
   }
   return false;

@@ -2,7 +2,13 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '@lorekeeper/config';
 import { insertCampaign, insertEntities, listSnapshots } from '@lorekeeper/pg-store';
-import { createTestDatabase, tinyWorld, waitUntil, type TestDatabase } from '@lorekeeper/testing';
+import {
+  createTestDatabase,
+  lockWaiters,
+  tinyWorld,
+  waitUntil,
+  type TestDatabase,
+} from '@lorekeeper/testing';
 import { CopySlots, ReplaySnapshots } from './replay-snapshots';
 
 // A worker copies at most CopySlots' limit of snapshots at a time across its campaigns: each copy holds
@@ -21,11 +27,7 @@ describe('replay snapshots of several campaigns', () => {
   });
   afterAll(() => test.destroy());
 
-  const waitingOnLocks = async () =>
-    (
-      await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'`.execute(test.db)
-    ).rows[0]?.n;
+  const waitingOnLocks = async () => (await lockWaiters(test.db)).length;
   const names = async (campaignId: string) =>
     (await listSnapshots(test.db, campaignId)).map((snapshot) => snapshot.name);
 

@@ -9,6 +9,7 @@ import {
   withDatabaseName,
 } from '@lorekeeper/pg-store';
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 
 export interface TestDatabase {
   /** DATABASE_URL of the fresh database, for processes a test spawns. */
@@ -58,3 +59,14 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 
 /** Drop a database made with uniqueDatabaseUrl (for tests that let a spawned process create it). */
 export { dropDatabase as dropTestDatabase } from '@lorekeeper/pg-store';
+
+/**
+ * The statements of the connections to this database that wait for a lock now (from
+ * `pg_stat_activity`): a test holding a lock sees who has reached it.
+ */
+export async function lockWaiters(db: Kysely<Database>): Promise<string[]> {
+  const { rows } = await sql<{ query: string }>`
+    select query from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+  return rows.map((row) => row.query);
+}
