@@ -1,3 +1,4 @@
+import { encodeEntity } from '@lorekeeper/domain';
 import type { LiveEntity } from '@lorekeeper/redis-store';
 import { LiveCache } from './live-cache';
 
@@ -70,5 +71,28 @@ describe('LiveCache', () => {
     const off = new LiveCache(0);
     off.remember('c', 's', [['player:a', at(1)]]);
     expect(off.lookup('c', 's', ['player:a'])).toBeUndefined();
+  });
+
+  it('keeps what a session start loaded as JSON, parsed on first lookup, ordered by version like the rest', () => {
+    const cache = new LiveCache(10_000);
+    const alice = { id: 'player:a', kind: 'player', version: 3, state: { gold: 5 } };
+    const loaded = [encodeEntity(alice), encodeEntity({ ...alice, id: 'player:b', version: 1 })];
+    cache.rememberLoaded('c', 's1', loaded);
+    expect([cache.entities, cache.jsonBytes]).toEqual([2, loaded[0]!.json.length + loaded[1]!.json.length]);
+    const found = cache.lookup('c', 's1', ['player:a'])?.get('player:a');
+    expect(found).toEqual({ token: '3', entity: alice, transient: false, bytes: loaded[0]!.json.length });
+    // Parsed once: the next lookup answers the same object.
+    expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')?.entity).toBe(found?.entity);
+    // An older write does not replace a loaded entry; a newer one does, and the bytes follow.
+    cache.remember('c', 's1', [['player:b', at(0)]]);
+    expect(cache.lookup('c', 's1', ['player:b'])?.get('player:b')?.token).toBe('1');
+    cache.remember('c', 's1', [['player:b', at(2)]]);
+    expect(cache.lookup('c', 's1', ['player:b'])?.get('player:b')?.token).toBe('2');
+    expect(cache.jsonBytes).toBe(loaded[0]!.json.length + 100);
+    // Nor does a start loading an older copy replace what an append wrote since.
+    cache.rememberLoaded('c', 's1', [encodeEntity({ ...alice, version: 2 })]);
+    expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')?.token).toBe('3');
+    cache.forget('c');
+    expect([cache.entities, cache.jsonBytes]).toEqual([0, 0]);
   });
 });

@@ -1,5 +1,7 @@
+import type { EncodedEntity } from '@lorekeeper/domain';
+import { decodeEntity } from '@lorekeeper/domain';
 import type { LiveEntity } from '@lorekeeper/redis-store';
-import { ABSENT, versionOfToken } from '@lorekeeper/redis-store';
+import { ABSENT, liveToken, versionOfToken } from '@lorekeeper/redis-store';
 
 /**
  * The live entities this process last read or wrote, per campaign session, so an append can
@@ -15,13 +17,22 @@ import { ABSENT, versionOfToken } from '@lorekeeper/redis-store';
  *   the same history up to there, so an equal token is the same state.
  *
  * Bounded by `maxBytes` of entity JSON across campaigns (a parsed entity takes about twice its JSON
- * in the heap): past it the least recently used campaign is dropped.
+ * in the heap): past it the least recently used campaign is dropped. What a session start loaded is
+ * kept as the JSON it sent Redis and parsed when an append first looks it up: most of a start's
+ * 20,000 regions are never touched in the session.
  */
 /** What Redis answers for a transient entity that does not exist. */
 const UNSEEN_TRANSIENT: LiveEntity = { token: ABSENT, entity: undefined, transient: true, bytes: 0 };
 
+/** An entry: as last read or written, or as a session start loaded it (still JSON). */
+type Entry = LiveEntity | EncodedEntity;
+
+const isEncoded = (entry: Entry): entry is EncodedEntity => 'json' in entry;
+const tokenOf = (entry: Entry): string => (isEncoded(entry) ? liveToken(entry.version) : entry.token);
+const bytesOf = (entry: Entry): number => (isEncoded(entry) ? entry.json.length : entry.bytes);
+
 export class LiveCache {
-  private readonly campaigns = new Map<string, { sessionId: string; entities: Map<string, LiveEntity> }>();
+  private readonly campaigns = new Map<string, { sessionId: string; entities: Map<string, Entry> }>();
   private size = 0;
   private bytes = 0;
 
@@ -43,8 +54,18 @@ export class LiveCache {
     if (entry?.sessionId !== sessionId) return undefined;
     const found = new Map<string, LiveEntity>();
     for (const id of ids) {
-      const live = entry.entities.get(id) ?? (isTransient(id) ? UNSEEN_TRANSIENT : undefined);
-      if (live === undefined) return undefined;
+      const known = entry.entities.get(id);
+      if (known === undefined && !isTransient(id)) return undefined;
+      let live = known ?? UNSEEN_TRANSIENT;
+      if (isEncoded(live)) {
+        live = {
+          token: liveToken(live.version),
+          entity: decodeEntity(live),
+          transient: false,
+          bytes: live.json.length,
+        };
+        entry.entities.set(id, live);
+      }
       found.set(id, live);
     }
     // Most recently used last.
@@ -58,6 +79,19 @@ export class LiveCache {
    * loaded from Postgres at any time), and an entry never goes back to an older version.
    */
   remember(campaignId: string, sessionId: string, entities: Iterable<readonly [string, LiveEntity]>): void {
+    this.keep(campaignId, sessionId, entities);
+  }
+
+  /** Remember entities a session start loaded, as the JSON it sent Redis (parsed on first lookup). */
+  rememberLoaded(campaignId: string, sessionId: string, entities: readonly EncodedEntity[]): void {
+    this.keep(
+      campaignId,
+      sessionId,
+      entities.map((entity) => [entity.id, entity]),
+    );
+  }
+
+  private keep(campaignId: string, sessionId: string, entities: Iterable<readonly [string, Entry]>): void {
     if (this.maxBytes === 0) return;
     let entry = this.campaigns.get(campaignId);
     if (entry?.sessionId !== sessionId) {
@@ -66,11 +100,12 @@ export class LiveCache {
       this.campaigns.set(campaignId, entry);
     }
     for (const [id, live] of entities) {
-      if (live.token === '') continue;
+      const token = tokenOf(live);
+      if (token === '') continue;
       const known = entry.entities.get(id);
       if (known === undefined) this.size += 1;
-      else if (versionOfToken(known.token) > versionOfToken(live.token)) continue;
-      this.bytes += live.bytes - (known?.bytes ?? 0);
+      else if (versionOfToken(tokenOf(known)) > versionOfToken(token)) continue;
+      this.bytes += bytesOf(live) - (known === undefined ? 0 : bytesOf(known));
       entry.entities.set(id, live);
     }
     while (this.bytes > this.maxBytes) {
@@ -86,14 +121,14 @@ export class LiveCache {
     if (!entities || !known) return;
     entities.delete(entityId);
     this.size -= 1;
-    this.bytes -= known.bytes;
+    this.bytes -= bytesOf(known);
   }
 
   forget(campaignId: string): void {
     const entry = this.campaigns.get(campaignId);
     if (!entry) return;
     this.size -= entry.entities.size;
-    for (const live of entry.entities.values()) this.bytes -= live.bytes;
+    for (const live of entry.entities.values()) this.bytes -= bytesOf(live);
     this.campaigns.delete(campaignId);
   }
 

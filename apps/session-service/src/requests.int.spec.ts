@@ -83,13 +83,15 @@ describe('session.start', () => {
     expect(reply.statusHeader).toBe('404');
   });
 
-  it('answers UNKNOWN_ENTITY for a player the campaign does not have', async () => {
+  it('answers UNKNOWN_ENTITY for a player the campaign does not have, and registers nothing', async () => {
     const campaignId = await h.createCampaign(tinyWorld);
     const reply = await h.request(campaignId, 'session.start', { playerIds: ['player:alice', 'player:zed'] });
     expect(reply.body.error).toMatchObject({
       code: 'UNKNOWN_ENTITY',
       message: expect.stringContaining('player:zed'),
     });
+    // The players are checked before the session is registered and anything is made live.
+    expect(await h.redis.keys(`lk:{c:${campaignId}}:*`)).toEqual([]);
   });
 
   it('is idempotent: a second start joins the active session and loads the new players', async () => {

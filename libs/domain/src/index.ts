@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './ids';
 export * from './entity';
+export * from './encoded-entity';
 export * from './registry';
 export * from './engine';
 export * from './loading';

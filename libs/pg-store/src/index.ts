@@ -36,7 +36,14 @@ export { insertEntities } from './entities/insert-entities';
 export { upsertEntities } from './entities/upsert-entities';
 export { deleteEntities } from './entities/delete-entities';
 export { findEntities, findEntity } from './entities/find-entities';
-export { loadLiveSet, type LiveSet } from './entities/load-live-set';
+export {
+  LIVE_SET_FETCH_ROWS,
+  liveSetBatches,
+  loadLiveSet,
+  planLiveSet,
+  type LivePlan,
+  type LiveSet,
+} from './entities/load-live-set';
 export { loadRegionContents } from './entities/load-region-contents';
 export { streamEntities } from './entities/stream-entities';
 export { countEntities } from './entities/count-entities';

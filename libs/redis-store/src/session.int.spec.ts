@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Entity } from '@lorekeeper/domain';
+import { encodeEntity } from '@lorekeeper/domain';
 import { serviceUrls } from '@lorekeeper/testing';
 import type { Redis } from 'ioredis';
 import { connectRedis } from './connection';
@@ -50,7 +51,7 @@ describe('making durable entities live', () => {
         region(1200, 1),
       );
       // Through the client, in its chunks: all of them live already, none written again.
-      expect(await loadLiveEntities(redis, campaignId, sessionId, entities)).toBe(0);
+      expect(await loadLiveEntities(redis, campaignId, sessionId, entities.map(encodeEntity))).toBe(0);
     });
   });
 
@@ -62,12 +63,12 @@ describe('making durable entities live', () => {
       await redis.hset(keys.entities, newer.id, JSON.stringify(newer));
       await redis.hset(keys.versions, 'region:r2', tombstoneToken(4));
 
-      const loaded = await loadLiveEntities(redis, campaignId, sessionId, [
-        region(0),
-        region(1),
-        region(2),
-        region(3),
-      ]);
+      const loaded = await loadLiveEntities(
+        redis,
+        campaignId,
+        sessionId,
+        [region(0), region(1), region(2), region(3)].map(encodeEntity),
+      );
 
       expect(loaded).toBe(2);
       expect(await redis.hmget(keys.versions, 'region:r0', 'region:r1', 'region:r2', 'region:r3')).toEqual([
@@ -83,7 +84,12 @@ describe('making durable entities live', () => {
 
   it('writes an id given twice once, the first copy', async () => {
     await withSession(async (campaignId, sessionId) => {
-      const loaded = await loadLiveEntities(redis, campaignId, sessionId, [region(5, 1), region(5, 2)]);
+      const loaded = await loadLiveEntities(
+        redis,
+        campaignId,
+        sessionId,
+        [region(5, 1), region(5, 2)].map(encodeEntity),
+      );
       expect(loaded).toBe(1);
       expect(await redis.hget(campaignKeys(campaignId).versions, 'region:r5')).toBe('1');
     });
@@ -91,7 +97,7 @@ describe('making durable entities live', () => {
 
   it('writes nothing for a session that is not the active one', async () => {
     await withSession(async (campaignId) => {
-      expect(await loadLiveEntities(redis, campaignId, randomUUID(), [region(0)])).toBe(-1);
+      expect(await loadLiveEntities(redis, campaignId, randomUUID(), [encodeEntity(region(0))])).toBe(-1);
       expect(await redis.exists(campaignKeys(campaignId).entities)).toBe(0);
     });
   });

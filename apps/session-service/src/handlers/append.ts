@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventMeta } from '@lorekeeper/domain';
-import { LorekeeperError, neighbourhood, parseEvent, referencesOf } from '@lorekeeper/domain';
+import { LorekeeperError, encodeEntity, neighbourhood, parseEvent, referencesOf } from '@lorekeeper/domain';
 import { loadRegionContents } from '@lorekeeper/pg-store';
 import type { AppendReply, AppendRequest, EventsNotification } from '@lorekeeper/protocol';
 import { eventsSubject } from '@lorekeeper/protocol';
@@ -285,7 +285,7 @@ async function makeNeighbourhoodsLive(
   const missing = deps.loadedRegions.missing(campaignId, sessionId, near);
   if (missing.length === 0) return;
   const entities = await loadRegionContents(deps.db, campaignId, missing, deps.registry);
-  if ((await loadLiveEntities(deps.redis, campaignId, sessionId, entities)) >= 0) {
+  if ((await loadLiveEntities(deps.redis, campaignId, sessionId, entities.map(encodeEntity))) >= 0) {
     deps.loadedRegions.add(campaignId, sessionId, missing);
   }
 }

@@ -1,5 +1,5 @@
 import type { Entity } from '@lorekeeper/domain';
-import { LorekeeperError, kindOf } from '@lorekeeper/domain';
+import { LorekeeperError, encodeEntity, kindOf } from '@lorekeeper/domain';
 import { findEntity } from '@lorekeeper/pg-store';
 import type {
   EntitiesListReply,
@@ -29,7 +29,8 @@ export async function getEntity(
   const durable = await findEntity(deps.db, campaignId, entityId);
   if (!durable) throw notFound(entityId, campaignId);
   const session = await readSession(deps.redis, campaignId);
-  if (session?.status === 'active') await loadLiveEntities(deps.redis, campaignId, session.id, [durable]);
+  if (session?.status === 'active')
+    await loadLiveEntities(deps.redis, campaignId, session.id, [encodeEntity(durable)]);
   return { entity: durable };
 }
 

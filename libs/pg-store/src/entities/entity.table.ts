@@ -1,5 +1,7 @@
-import type { Entity } from '@lorekeeper/domain';
+import type { EncodedEntity, Entity } from '@lorekeeper/domain';
+import { encodedEntity } from '@lorekeeper/domain';
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import { sql } from 'kysely';
 
 export interface EntityTable {
   campaign_id: string;
@@ -23,4 +25,16 @@ export const ENTITY_COLUMNS = ['id', 'kind', 'version', 'state'] as const;
 
 export function toEntity(row: Pick<EntityRow, (typeof ENTITY_COLUMNS)[number]>): Entity {
   return { id: row.id, kind: row.kind, version: row.version, state: row.state };
+}
+
+/** The state as Postgres prints it, for selects that hand entities on as JSON (toEncodedEntity). */
+export const STATE_JSON = sql<string>`state::text`.as('state_json');
+
+export function toEncodedEntity(row: {
+  readonly id: string;
+  readonly kind: string;
+  readonly version: number;
+  readonly state_json: string;
+}): EncodedEntity {
+  return encodedEntity(row.id, row.kind, row.version, row.state_json);
 }

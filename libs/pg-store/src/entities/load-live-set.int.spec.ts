@@ -1,6 +1,14 @@
 import type { Entity } from '@lorekeeper/domain';
 import { WORLD_FORMAT, parseWorldDocument, selectLiveSet } from '@lorekeeper/domain';
-import { insertCampaign, insertEntities, loadLiveSet } from '../index';
+import { sql } from 'kysely';
+import {
+  LIVE_SET_FETCH_ROWS,
+  insertCampaign,
+  insertEntities,
+  liveSetBatches,
+  loadLiveSet,
+  planLiveSet,
+} from '../index';
 import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
 
 /**
@@ -110,7 +118,7 @@ describe('loadLiveSet (selective loading)', () => {
     await test.destroy();
   });
 
-  const ids = (entities: readonly Entity[]) => entities.map((entity) => entity.id).sort();
+  const ids = (entities: readonly { id: string }[]) => entities.map((entity) => entity.id).sort();
 
   it("loads Alice's neighbourhood and nothing else", async () => {
     const live = await loadLiveSet(test.db, 'live', ['player:alice']);
@@ -132,8 +140,11 @@ describe('loadLiveSet (selective loading)', () => {
     );
     expect(live.regions).toEqual(['region:forest', 'region:vale']);
     expect(live.missingPlayers).toEqual([]);
-    // Returned as stored, not just by id.
-    expect(live.entities.find((x) => x.id === 'player:alice')).toEqual(byId.get('player:alice'));
+    // Returned as stored, not just by id: each entity's JSON parses back to it.
+    for (const entity of live.entities) {
+      expect(JSON.parse(entity.json)).toEqual(byId.get(entity.id));
+      expect(entity).toMatchObject({ kind: byId.get(entity.id)?.kind, version: 0 });
+    }
   });
 
   it('leaves out what is far, held by others, held by NPCs, or finished', async () => {
@@ -199,7 +210,7 @@ describe('loadLiveSet (selective loading)', () => {
     expect(ids(live.entities)).toContain('npc:peaks-troll');
     expect(ids(live.entities)).not.toContain('npc:vale-guard');
     // The entity itself is returned as Postgres has it; the caller holds the newer live state.
-    expect(live.entities.find((x) => x.id === 'player:alice')).toEqual(alice);
+    expect(JSON.parse(live.entities.find((x) => x.id === 'player:alice')?.json ?? 'null')).toEqual(alice);
   });
 
   it('finds nothing in a campaign that does not exist', async () => {
@@ -208,5 +219,41 @@ describe('loadLiveSet (selective loading)', () => {
       regions: [],
       missingPlayers: ['player:alice'],
     });
+  });
+
+  it('reads in batches of LIVE_SET_FETCH_ROWS through a cursor it closes, even when left early', async () => {
+    const regions = Array.from({ length: LIVE_SET_FETCH_ROWS + 500 }, (_, i) => ({
+      id: `region:r${i}`,
+      kind: 'region',
+      version: 2,
+      state: { name: `R${i}`, neighbors: [] },
+    }));
+    await test.db.transaction().execute(async (trx) => {
+      await insertCampaign(trx, { id: 'wide', name: 'Wide' });
+      await insertEntities(trx, 'wide', regions);
+    });
+    await test.db.transaction().execute(async (trx) => {
+      const plan = await planLiveSet(trx, 'wide', []);
+      const sizes: number[] = [];
+      for await (const batch of liveSetBatches(trx, 'wide', plan)) sizes.push(batch.length);
+      expect(sizes).toEqual([LIVE_SET_FETCH_ROWS, 500]);
+      // Left after the first batch: the cursor closes and the transaction goes on.
+      for await (const batch of liveSetBatches(trx, 'wide', plan)) {
+        expect(batch).toHaveLength(LIVE_SET_FETCH_ROWS);
+        break;
+      }
+      const cursors = await sql<{ n: number }>`select count(*)::int as n from pg_cursors`.execute(trx);
+      expect(cursors.rows[0]?.n).toBe(0);
+    });
+    const live = await loadLiveSet(test.db, 'wide', []);
+    expect(live.entities).toHaveLength(regions.length);
+    expect(JSON.parse(live.entities.find((e) => e.id === 'region:r2100')?.json ?? 'null')).toEqual(
+      regions[2100],
+    );
+  });
+
+  it('reads through a cursor only inside a transaction', async () => {
+    const plan = await planLiveSet(test.db, 'live', ['player:alice']);
+    await expect(liveSetBatches(test.db, 'live', plan).next()).rejects.toThrow(/pass a transaction/);
   });
 });
