@@ -103,6 +103,19 @@ describe('session.start', () => {
     expect(second.body.sessionId).toBe(first.body.sessionId);
     expect(await h.redis.hexists(`lk:{c:${campaignId}}:entities`, 'npc:troll')).toBe(1);
   });
+
+  it('completes, on a retry, a start that registered and then failed half-way through its load', async () => {
+    const campaignId = await h.createCampaign(tinyWorld);
+    const first = await h.request(campaignId, 'session.start', { playerIds: ['player:alice'] });
+    const live = await h.redis.hkeys(`lk:{c:${campaignId}}:entities`);
+    // What a start lost in the middle of its load leaves: the session, and part of its live set.
+    const lost = live.filter((_, i) => i % 2 === 0);
+    await h.redis.hdel(`lk:{c:${campaignId}}:entities`, ...lost);
+    await h.redis.hdel(`lk:{c:${campaignId}}:versions`, ...lost);
+    const retry = await h.request(campaignId, 'session.start', { playerIds: ['player:alice'] });
+    expect(retry.body.sessionId).toBe(first.body.sessionId);
+    expect((await h.redis.hkeys(`lk:{c:${campaignId}}:entities`)).sort()).toEqual([...live].sort());
+  });
 });
 
 describe('entity.get and entities.list', () => {

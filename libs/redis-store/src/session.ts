@@ -88,7 +88,11 @@ export async function loadLiveEntities(
     call.catch(() => undefined); // awaited below; not an unhandled rejection while the next is built
     calls.push(call);
   }
-  const counts = (await Promise.all(calls)).map(Number);
+  return loadedTotal((await Promise.all(calls)).map(Number));
+}
+
+/** The entities several lk_load calls made live, or -1 when any found the session not active. */
+export function loadedTotal(counts: readonly number[]): number {
   return counts.some((count) => count < 0) ? -1 : counts.reduce((sum, count) => sum + count, 0);
 }
 

@@ -8,6 +8,7 @@ import type { Redis, SessionStartOutcome } from '@lorekeeper/redis-store';
 import {
   deleteCampaignKeys,
   loadLiveEntities,
+  loadedTotal,
   markCampaignActive,
   registerSession,
 } from '@lorekeeper/redis-store';
@@ -167,7 +168,5 @@ async function loadLive(
     call.catch(() => undefined); // awaited below; not an unhandled rejection while reading on
     calls.push(call);
   }
-  const counts = await Promise.all(calls);
-  const loaded = counts.some((count) => count < 0) ? -1 : counts.reduce((sum, count) => sum + count, 0);
-  return { entities, loaded };
+  return { entities, loaded: loadedTotal(await Promise.all(calls)) };
 }

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../database';
 import { inReadSnapshot } from '../read-snapshot';
-import { STATE_JSON, toEncodedEntity } from './entity.table';
+import { ENTITY_COLUMNS, STATE_JSON, toEncodedEntity, toEntity } from './entity.table';
 
 /** Who a session is for and what stands near them: what its live set is chosen by. */
 export interface LivePlan {
@@ -55,12 +55,12 @@ export async function planLiveSet(
       ? []
       : await db
           .selectFrom('entities')
-          .select(['id', 'kind', 'version', STATE_JSON])
+          .select(ENTITY_COLUMNS)
           .where('campaign_id', '=', campaignId)
           .where('kind', '=', 'region')
           .where('id', '=', sql<string>`any(${standing}::text[])`)
           .execute();
-  const regionById = new Map(regions.map((region) => [region.id, lazyEntity(toEncodedEntity(region))]));
+  const regionById = new Map(regions.map((region) => [region.id, toEntity(region)]));
   const context: LoadingContext = {
     playerIds: new Set(players.map((p) => p.id)),
     nearRegionIds: neighbourhood(standing, (id) => regionById.get(id)),
