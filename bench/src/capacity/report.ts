@@ -157,7 +157,8 @@ function lagSection(
       "time from its reply to the first poll (every 10 ms) that finds the campaigns row's checkpoint_seq at or past its last " +
       'seq (nothing in the schema NOTIFYs). Worker defaults: ' +
       `AUTOSAVE_INTERVAL_MS ${n(defaults.autosaveIntervalMs)}, BACKLOG_EVENTS ${n(defaults.backlogEvents)}, ` +
-      `BACKLOG_BYTES ${n(defaults.backlogBytes)}.`,
+      `BACKLOG_BYTES ${n(defaults.backlogBytes)}. The target is for continuous mode (AUTOSAVE_INTERVAL_MS=0: the next ` +
+      'flush starts as soon as the last one ends); the defaults and a 250-ms autosave are measured beside it.',
     '',
     '| worker setting | achieved events/s | lag p50 ms | lag p99 ms | lag p99.9 ms | samples | target p99 <= 1,000 ms |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -166,7 +167,7 @@ function lagSection(
       const p99 = of(runs, (s) => s.lagMs.p99);
       return (
         `| ${setting.name} | ${n(of(runs, (s) => s.achievedEventsPerSecond))} | ${n(of(runs, (s) => s.lagMs.p50))} | ${n(p99)} | ` +
-        `${n(of(runs, (s) => s.lagMs.p999))} | ${n(of(runs, (s) => s.lagMs.count))} | ${verdict(p99, 1_000, 'lower')} |`
+        `${n(of(runs, (s) => s.lagMs.p999))} | ${n(of(runs, (s) => s.lagMs.count))} | ${setting.continuous ? verdict(p99, 1_000, 'lower') : "not the target's mode"} |`
       );
     }),
     '',

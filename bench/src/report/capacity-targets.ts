@@ -58,7 +58,7 @@ export function capacityTargets(data: CapacityData | undefined, why: string): Ta
   const distinctRatio = distinct !== undefined && raw ? distinct / raw : undefined;
 
   const lag = data?.lag;
-  const lagRows = LAG_SETTINGS.map((setting) =>
+  const lagRows = LAG_SETTINGS.filter((setting) => setting.continuous).map((setting) =>
     check(
       ISSUE_8.lag,
       `lag p99, worker with ${setting.name}`,
