@@ -1,5 +1,5 @@
 import type { Entity } from '@lorekeeper/domain';
-import { findEntities, readEvents, readSyncLog } from '@lorekeeper/pg-store';
+import { findEntities, readEvents, readSyncLog, recordSync } from '@lorekeeper/pg-store';
 import { campaignKeys, listLive } from '@lorekeeper/redis-store';
 import { tinyWorld, waitUntil } from '@lorekeeper/testing';
 import type { System } from './test/system';
@@ -219,5 +219,34 @@ describe('the persistence worker', () => {
     expect(again.body.seq).toBe(2);
     const alice = await h.request(campaignId, 'entity.get', { entityId: 'player:alice' });
     expect(alice.body.entity).toMatchObject({ version: 2, state: { gold: 20 } });
+  });
+
+  it('prunes flushes older than SYNC_LOG_KEEP_DAYS (7 by default) when it starts, keeping the last committed one', async () => {
+    const campaignId = await h.createCampaign(tinyWorld);
+    const flush = {
+      campaignId,
+      fromSeq: 1,
+      toSeq: 1,
+      entitiesWritten: 1,
+      entitiesDeleted: 0,
+      eventsArchived: 1,
+    };
+    const ids: number[] = [];
+    for (const daysAgo of [30, 20, 10]) {
+      const id = await recordSync(h.db.db, { ...flush, durationMs: daysAgo, trigger: 'autosave' });
+      await h.db.db
+        .updateTable('sync_log')
+        .set({ created_at: new Date(Date.now() - daysAgo * 86_400_000) })
+        .where('id', '=', id)
+        .execute();
+      ids.push(id);
+    }
+    await h.startWorker();
+    await waitUntil(
+      async () => (await readSyncLog(h.db.db, campaignId)).length === 1,
+      10_000,
+      'the old flushes to go',
+    );
+    expect((await readSyncLog(h.db.db, campaignId)).map((entry) => entry.id)).toEqual([ids[2]]);
   });
 });

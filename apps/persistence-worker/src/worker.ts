@@ -1,6 +1,6 @@
 import { isUnavailable } from '@lorekeeper/config';
 import type { SyncTrigger } from '@lorekeeper/pg-store';
-import { campaignsWithStatus, findCampaign } from '@lorekeeper/pg-store';
+import { campaignsWithStatus, findCampaign, pruneSyncLog } from '@lorekeeper/pg-store';
 import {
   acquireLease,
   activeCampaigns,
@@ -26,6 +26,9 @@ const ADOPT_WARNING_MS = 5_000;
  * `lorekeeper dead-letters retry` or `skip` sets them active, and then they are adopted like any other.
  */
 const QUARANTINE_RECHECK_MS = 5_000;
+/** How often the sync log loses its rows older than SYNC_LOG_KEEP_DAYS (the first time at start). */
+const SYNC_LOG_PRUNE_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /**
  * The persistence worker's loop: discover campaigns with a session, take the lease of those nobody
@@ -49,6 +52,8 @@ export class Worker {
   private readonly unknown = new Set<string>();
   private adoptWarnedAt = 0;
   private nextQuarantineCheck = 0;
+  private nextSyncLogPrune = 0;
+  private pruning: Promise<void> | undefined;
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -70,6 +75,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    await this.pruning;
     // Snapshots being copied are abandoned (they roll back) rather than waited for.
     await Promise.all([...this.snapshots.values()].map((snapshots) => snapshots.settled()));
     this.snapshots.clear();
@@ -104,6 +110,10 @@ export class Worker {
           await this.discover();
           this.nextDiscovery = now + DISCOVERY_MS;
         }
+        if (now >= this.nextSyncLogPrune) {
+          this.nextSyncLogPrune = now + SYNC_LOG_PRUNE_MS;
+          this.pruning ??= this.pruneSyncLog(now).finally(() => (this.pruning = undefined));
+        }
         for (const consumer of this.consumers.values()) handled += await this.stepSafely(consumer, now);
       } catch (error) {
         this.deps.logger.warn(
@@ -119,6 +129,23 @@ export class Worker {
         const flushes = [...this.consumers.values()].flatMap((consumer) => consumer.waitingFor ?? []);
         await sleepUnless(IDLE_SLEEP_MS, flushes);
       }
+    }
+  }
+
+  /**
+   * Drop flushes older than SYNC_LOG_KEEP_DAYS from the sync log, beside the loop (every worker does;
+   * a row two of them reach is deleted once). A failure waits for the next hour: nothing depends on it.
+   */
+  private async pruneSyncLog(now: number): Promise<void> {
+    const { syncLogKeepDays } = this.deps.config.worker;
+    if (syncLogKeepDays === 0) return;
+    try {
+      const deleted = await pruneSyncLog(this.deps.db, new Date(now - syncLogKeepDays * DAY_MS));
+      if (deleted > 0) {
+        this.deps.logger.info({ deleted, keepDays: syncLogKeepDays }, 'pruned the sync log');
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not prune the sync log; trying again in an hour');
     }
   }
 

@@ -13,4 +13,20 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ WORKER_NICE: value })).toThrow(`WORKER_NICE=${JSON.stringify(value)}`);
     }
   });
+
+  it('keeps a week of the sync log unless told otherwise; 0 keeps it all, a negative or non-number is refused', () => {
+    expect(loadConfig({}).worker.syncLogKeepDays).toBe(7);
+    expect(loadConfig({ SYNC_LOG_KEEP_DAYS: '0' }).worker.syncLogKeepDays).toBe(0);
+    expect(loadConfig({ SYNC_LOG_KEEP_DAYS: '0.5' }).worker.syncLogKeepDays).toBe(0.5);
+    for (const value of ['-1', 'week']) {
+      expect(() => loadConfig({ SYNC_LOG_KEEP_DAYS: value })).toThrow(
+        `SYNC_LOG_KEEP_DAYS=${JSON.stringify(value)}`,
+      );
+    }
+  });
+
+  it('accepts AUTOSAVE_INTERVAL_MS=0, continuous mode', () => {
+    expect(loadConfig({ AUTOSAVE_INTERVAL_MS: '0' }).worker.autosaveIntervalMs).toBe(0);
+    expect(loadConfig({}).worker.autosaveIntervalMs).toBe(300_000);
+  });
 });

@@ -42,6 +42,8 @@ export interface Config {
     readonly streamKeep: number;
     /** Take a replay snapshot after a flush once this many events passed since the last (0: never). */
     readonly snapshotEveryEvents: number;
+    /** Flushes older than this many days leave the sync log, each campaign's last committed one aside (0: kept). */
+    readonly syncLogKeepDays: number;
     readonly poisonRetries: number;
     /**
      * Fault injection for crash tests only: the probability that the worker kills itself right after a
@@ -84,6 +86,7 @@ const environment = z.object({
   LEASE_MS: positive.default(15_000),
   STREAM_KEEP: z.coerce.number().int().nonnegative().default(1_000),
   SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().nonnegative().default(100_000),
+  SYNC_LOG_KEEP_DAYS: z.coerce.number().nonnegative().default(7),
   POISON_RETRIES: positive.default(3),
   WORKER_CRASH_AFTER_COMMIT: z.coerce.number().min(0).max(1).default(0),
   WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
@@ -144,6 +147,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       leaseMs: e.LEASE_MS,
       streamKeep: e.STREAM_KEEP,
       snapshotEveryEvents: e.SNAPSHOT_EVERY_EVENTS,
+      syncLogKeepDays: e.SYNC_LOG_KEEP_DAYS,
       poisonRetries: e.POISON_RETRIES,
       crashAfterCommit: e.WORKER_CRASH_AFTER_COMMIT,
       nice: e.WORKER_NICE,

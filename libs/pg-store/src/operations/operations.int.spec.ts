@@ -1,6 +1,7 @@
 import {
   insertCampaign,
   listDeadLetters,
+  pruneSyncLog,
   readSyncLog,
   recordDeadLetter,
   recordSync,
@@ -16,6 +17,8 @@ describe('sync log and dead letters', () => {
     await test.db.transaction().execute(async (trx) => {
       await insertCampaign(trx, { id: 'c1', name: 'One' });
       await insertCampaign(trx, { id: 'c2', name: 'Two' });
+      for (const id of ['old-busy', 'old-idle', 'old-failing', 'recent'])
+        await insertCampaign(trx, { id, name: id });
     });
   });
   afterAll(async () => {
@@ -51,6 +54,59 @@ describe('sync log and dead letters', () => {
     expect(log[0]).toMatchObject({ trigger: 'manual', error: 'connection terminated', toSeq: 50 });
     expect(log[0]?.createdAt).toBeInstanceOf(Date);
     expect(await readSyncLog(test.db, 'c2')).toEqual([]);
+  });
+
+  it("prunes flushes older than the cut-off, keeping each campaign's latest committed one", async () => {
+    const day = 86_400_000;
+    const now = Date.now();
+    const log = async (campaignId: string, daysAgo: number, error: string | null = null) => {
+      const id = await recordSync(test.db, {
+        campaignId,
+        fromSeq: 1,
+        toSeq: 1,
+        entitiesWritten: 0,
+        entitiesDeleted: 0,
+        eventsArchived: 0,
+        durationMs: 1,
+        trigger: 'autosave',
+        error,
+      });
+      await test.db
+        .updateTable('sync_log')
+        .set({ created_at: new Date(now - daysAgo * day) })
+        .where('id', '=', id)
+        .execute();
+      return id;
+    };
+    // A busy campaign: old flushes, then recent ones.
+    const busy = [
+      await log('old-busy', 30),
+      await log('old-busy', 20),
+      await log('old-busy', 1),
+      await log('old-busy', 0),
+    ];
+    // Idle for a month: its last committed flush stays, whatever its age; a failure before it goes.
+    const idle = [
+      await log('old-idle', 40, 'connection refused'),
+      await log('old-idle', 35),
+      await log('old-idle', 31),
+    ];
+    // Only failures: nothing committed to keep in their place, so they stay.
+    const failing = [await log('old-failing', 50, 'timeout'), await log('old-failing', 45, 'timeout')];
+    const recent = [await log('recent', 2), await log('recent', 0)];
+
+    // Batches of two ids: the range is crossed in several statements.
+    expect(await pruneSyncLog(test.db, new Date(now - 7 * day), 2)).toBe(4);
+
+    const ids = async (campaignId: string) =>
+      (await readSyncLog(test.db, campaignId)).map((e) => e.id).reverse();
+    expect(await ids('old-busy')).toEqual(busy.slice(2));
+    expect(await ids('old-idle')).toEqual(idle.slice(2));
+    expect(await ids('old-failing')).toEqual(failing);
+    expect(await ids('recent')).toEqual(recent);
+    // Nothing left to prune; a cut-off before every row deletes nothing.
+    expect(await pruneSyncLog(test.db, new Date(now - 7 * day))).toBe(0);
+    expect(await pruneSyncLog(test.db, new Date(now - 100 * day))).toBe(0);
   });
 
   it('records a dead letter once per open stream entry, counting attempts', async () => {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Database } from '../database';
 import type { SyncLogEntry, SyncRecord } from './sync-log.table';
 import { toSyncLogEntry } from './sync-log.table';
@@ -40,4 +41,39 @@ export async function readSyncLog(
     .limit(limit)
     .execute();
   return rows.map(toSyncLogEntry);
+}
+
+/** Rows of the sync log one pruning statement looks at (by id), so no statement runs for long. */
+export const SYNC_LOG_PRUNE_BATCH = 10_000;
+
+/**
+ * Delete the flushes logged before `before`, except each campaign's latest committed one (what
+ * `lorekeeper streams` shows as the last flush, however long ago it was). The worker calls this with
+ * SYNC_LOG_KEEP_DAYS: in continuous mode a busy campaign logs a flush every few tens of milliseconds.
+ * Works through the ids below the newest old row, `batch` ids per statement. Returns how many went.
+ */
+export async function pruneSyncLog(
+  db: Kysely<Database>,
+  before: Date,
+  batch = SYNC_LOG_PRUNE_BATCH,
+): Promise<number> {
+  const range = await db
+    .selectFrom('sync_log')
+    .select((eb) => [eb.fn.min('id').as('first'), eb.fn.max('id').as('last')])
+    .where('created_at', '<', before)
+    .executeTakeFirst();
+  if (range?.first == null || range.last == null) return 0;
+  let deleted = 0;
+  for (let from = Number(range.first); from <= Number(range.last); from += batch) {
+    const to = Math.min(from + batch - 1, Number(range.last));
+    const result = await sql`
+      delete from sync_log s
+       where s.id between ${from} and ${to}
+         and s.created_at < ${before}
+         and s.id < (select max(l.id) from sync_log l where l.campaign_id = s.campaign_id and l.error is null)`.execute(
+      db,
+    );
+    deleted += Number(result.numAffectedRows ?? 0);
+  }
+  return deleted;
 }
