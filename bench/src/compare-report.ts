@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlockSample, CompareData, ContenderRow } from './compare-data';
 import { medianOf, per1000, rowFor, rowsOf } from './compare-data';
+import { RAMP_EXTENSIONS, RAMP_EXTENSION_FACTOR } from './compare-run';
 import { rampChart } from './ramp-chart';
 import { compareTargets } from './report/compare-targets';
 import { targetsTable } from './report/targets';
@@ -31,7 +32,8 @@ function header(data: CompareData): string[] {
     `${data.meta.quick ? 'Quick run (`--quick`): ' : ''}${data.rounds} round(s); in each round every contender runs in turn on each ` +
       `scenario (interleaved), after an unmeasured ${p.probeSeconds} s burst of each before round 1 (warm-up). Per contender: a ${p.probeSeconds} s closed-loop probe (${p.probeInFlight} requests in ` +
       `flight), then an open-loop ramp at ${p.rampFractions.map((f) => `${f}×`).join(', ')} the probe's rate, ` +
-      `${p.stepSeconds} s a step, then ${p.stepSeconds} s at 50% and at 90% of the saturation found. Open loop: request ` +
+      `${p.stepSeconds} s a step (while the top step is carried, up to ${RAMP_EXTENSIONS} more, each ` +
+      `${RAMP_EXTENSION_FACTOR}× the last), then ${p.stepSeconds} s at 50% and at 90% of the saturation found. Open loop: request ` +
       `i is due at start + i × batch / rate whatever earlier requests did, and latency runs from the due time, so a ` +
       `stalled sender cannot hide queueing (coordinated omission). Saturation is the most events/s carried on any ramp ` +
       `step; numbers are medians over rounds, ratios are ratios of medians.`,

@@ -54,6 +54,15 @@ export interface BlockResult {
   readonly cacheHitShare?: number;
 }
 
+/** Steps added past the planned ramp while its top step is still carried, each this much higher. */
+export const RAMP_EXTENSIONS = 4;
+export const RAMP_EXTENSION_FACTOR = 1.5;
+
+/** A step that did not carry what it offered. A few unsent requests are timer jitter on a busy machine. */
+function isSaturated(step: StepResult): boolean {
+  return step.achieved < 0.95 * step.offered || step.unsent > 0.01 * step.requests;
+}
+
 /**
  * Probe, ramp up, then hold 50% and 90% of the saturation found; CPU and Postgres rows are counted
  * over the 90% step until its events are durable, so a contender that defers work (the worker) pays
@@ -93,10 +102,15 @@ export async function runBlock(
     const ramp: StepResult[] = [];
     for (const fraction of plan.rampFractions)
       ramp.push(await step(base * fraction, plan.stepSeconds, plan.maxOutstanding));
+    // The closed-loop probe can sit far below what open loop carries (64 requests in flight queue
+    // behind each other on the entities they share): while the top step is carried, go on higher.
+    for (let extra = 0; extra < RAMP_EXTENSIONS && !isSaturated(ramp.at(-1)!); extra += 1) {
+      ramp.push(
+        await step(ramp.at(-1)!.offered * RAMP_EXTENSION_FACTOR, plan.stepSeconds, plan.maxOutstanding),
+      );
+    }
     const saturation = Math.max(...ramp.map((r) => r.achieved));
-    const top = ramp[ramp.length - 1]!;
-    // A few unsent requests are timer jitter on a busy machine, not saturation.
-    const saturated = top.achieved < 0.95 * top.offered || top.unsent > 0.01 * top.requests;
+    const saturated = isSaturated(ramp.at(-1)!);
     const at50 = await step(saturation * 0.5, plan.stepSeconds, plan.maxOutstanding);
     await prepared.settle();
     const rowsBefore = await prepared.rowsWritten();
