@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { loadConfig } from '@lorekeeper/config';
 import { median } from '../stats';
 import type { LagPartResult } from './lag-part';
-import { LAG_SETTINGS } from './lag-part';
+import { LAG_SETTINGS, isContinuous } from './lag-part';
 import type { CapacityOptions } from './options';
 import type { SessionStartSample } from './session-start';
 import type { WorkerPartResult } from './worker-part';
@@ -167,7 +167,7 @@ function lagSection(
       const p99 = of(runs, (s) => s.lagMs.p99);
       return (
         `| ${setting.name} | ${n(of(runs, (s) => s.achievedEventsPerSecond))} | ${n(of(runs, (s) => s.lagMs.p50))} | ${n(p99)} | ` +
-        `${n(of(runs, (s) => s.lagMs.p999))} | ${n(of(runs, (s) => s.lagMs.count))} | ${setting.continuous ? verdict(p99, 1_000, 'lower') : "not the target's mode"} |`
+        `${n(of(runs, (s) => s.lagMs.p999))} | ${n(of(runs, (s) => s.lagMs.count))} | ${isContinuous(setting) ? verdict(p99, 1_000, 'lower') : "not the target's mode"} |`
       );
     }),
     '',

@@ -1,4 +1,4 @@
-import { LAG_SETTINGS } from '../capacity/lag-part';
+import { LAG_SETTINGS, isContinuous } from '../capacity/lag-part';
 import { median } from '../stats';
 import type { CapacityData, ReplayData } from './inputs';
 import type { TargetCheck } from './targets';
@@ -58,7 +58,7 @@ export function capacityTargets(data: CapacityData | undefined, why: string): Ta
   const distinctRatio = distinct !== undefined && raw ? distinct / raw : undefined;
 
   const lag = data?.lag;
-  const lagRows = LAG_SETTINGS.filter((setting) => setting.continuous).map((setting) =>
+  const lagRows = LAG_SETTINGS.filter(isContinuous).map((setting) =>
     check(
       ISSUE_8.lag,
       `lag p99, worker with ${setting.name}`,

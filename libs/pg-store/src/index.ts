@@ -91,7 +91,7 @@ export type {
   SyncRecord,
   SyncTrigger,
 } from './operations/sync-log.table';
-export { SYNC_LOG_PRUNE_BATCH, pruneSyncLog, readSyncLog, recordSync } from './operations/sync-log';
+export { pruneSyncLog, readSyncLog, recordSync } from './operations/sync-log';
 export type {
   DeadLetter,
   DeadLetterInput,
