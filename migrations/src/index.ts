@@ -6,6 +6,7 @@ import * as deadLettersAndSyncLog from './2026_11_25_0004_dead_letters_and_sync_
 import * as deadLetterReason from './2026_11_25_0005_dead_letter_reason';
 import * as eventArchiveWithoutForeignKey from './2026_11_26_0006_event_archive_without_foreign_key';
 import * as eventArchiveInChunks from './2026_11_26_0007_event_archive_in_chunks';
+import * as snapshotComplete from './2026_11_27_0008_snapshot_complete';
 
 /**
  * Every migration, by name. A static record rather than a folder scan, so the built CLI and services
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0005_dead_letter_reason': deadLetterReason,
   '2026_11_26_0006_event_archive_without_foreign_key': eventArchiveWithoutForeignKey,
   '2026_11_26_0007_event_archive_in_chunks': eventArchiveInChunks,
+  '2026_11_27_0008_snapshot_complete': snapshotComplete,
 };

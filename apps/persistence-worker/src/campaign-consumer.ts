@@ -328,6 +328,7 @@ export class CampaignConsumer {
           }
         }
         this.fold.committed(batch);
+        this.snapshots.afterFlush(batch);
         this.deps.logger.debug(
           {
             campaignId: this.campaignId,
@@ -349,7 +350,6 @@ export class CampaignConsumer {
           this.campaignId,
           batch.to.seq - this.deps.config.worker.streamKeep + 1,
         );
-        this.snapshots.afterFlush(batch.to.seq);
       } catch (error) {
         this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });
         if (error instanceof SessionGoneError) {

@@ -9,7 +9,19 @@ import {
   waitUntil,
   type TestDatabase,
 } from '@lorekeeper/testing';
+import type { Entity } from '@lorekeeper/domain';
+import type { FlushBatch } from './campaign-fold';
+import { flushCampaign } from './flush';
+import type { FlushedBatch } from './replay-snapshots';
 import { CopySlots, ReplaySnapshots } from './replay-snapshots';
+
+/** A flush that reached `seq` and wrote nothing: all a copy not yet under way needs to hear. */
+const flushedTo = (seq: number): FlushedBatch => ({
+  from: { seq: seq - 20, streamId: `1-${seq - 20}` },
+  to: { seq, streamId: `1-${seq}` },
+  upserts: [],
+  deletes: [],
+});
 
 // A worker copies at most CopySlots' limit of snapshots at a time across its campaigns: each copy holds
 // a Postgres connection for as long as it runs, and the flushes need the rest of the pool.
@@ -18,7 +30,7 @@ describe('replay snapshots of several campaigns', () => {
 
   beforeAll(async () => {
     test = await createTestDatabase('snapshot-slots');
-    for (const id of ['c1', 'c2']) {
+    for (const id of ['c1', 'c2', 'c3', 'c4']) {
       await test.db.transaction().execute(async (trx) => {
         await insertCampaign(trx, { id, name: id });
         await insertEntities(trx, id, tinyWorld.entities);
@@ -44,9 +56,9 @@ describe('replay snapshots of several campaigns', () => {
     // Hold every copy at its first insert into snapshot_entities until this transaction ends.
     await test.db.transaction().execute(async (trx) => {
       await sql`lock table snapshot_entities in share mode`.execute(trx);
-      first.afterFlush(20);
+      first.afterFlush(flushedTo(20));
       await waitUntil(async () => (await waitingOnLocks()) === 1, 10_000, 'the first copy to wait');
-      second.afterFlush(20);
+      second.afterFlush(flushedTo(20));
       // It finds the slot taken and returns; were it copying, it would wait on the lock as well.
       await Promise.race([second.idle(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
       expect(await waitingOnLocks()).toBe(1);
@@ -56,8 +68,105 @@ describe('replay snapshots of several campaigns', () => {
     expect(await names('c2')).toEqual([]);
 
     // The slot is free again: the second campaign's next flush takes its snapshot.
-    second.afterFlush(40);
+    second.afterFlush(flushedTo(40));
     await second.idle();
     expect(await names('c2')).toEqual(['auto-0']);
+  });
+
+  // The worker's flushes go on while a snapshot is copied, chunk by chunk, outside any long transaction.
+  describe('beside the flushes', () => {
+    const deps = () => ({
+      config: loadConfig({ ...process.env, DATABASE_URL: test.url, SNAPSHOT_EVERY_EVENTS: '1' }),
+      db: test.db,
+      logger: pino({ level: 'silent' }),
+    });
+    const checkpoints = new Map<string, number>();
+
+    /** A real flush of the campaign that renames one of its entities, told to the snapshots after. */
+    async function flushRename(
+      campaignId: string,
+      snapshots: ReplaySnapshots,
+      entity: Entity,
+      from?: number,
+    ) {
+      const seq = from ?? checkpoints.get(campaignId) ?? 0;
+      const batch: FlushBatch = {
+        from: { seq, streamId: seq === 0 ? '0-0' : `1-${seq}` },
+        to: { seq: seq + 1, streamId: `1-${seq + 1}` },
+        upserts: [
+          {
+            ...entity,
+            version: entity.version + seq + 1,
+            state: { ...(entity.state as object), name: `n${seq + 1}` },
+          },
+        ],
+        deletes: [],
+        events: [],
+        streamIds: [],
+        bytes: 0,
+      };
+      await flushCampaign(test.db, campaignId, batch, 'autosave');
+      checkpoints.set(campaignId, seq + 1);
+      snapshots.afterFlush(batch);
+    }
+    const snapshotEntities = (snapshotId: number) =>
+      test.db
+        .selectFrom('snapshot_entities')
+        .select(['id', 'version', 'state'])
+        .where('snapshot_id', '=', snapshotId)
+        .orderBy('id')
+        .execute();
+
+    it('hold the state at the seq they are named after, though flushes committed between their chunks', async () => {
+      const snapshots = new ReplaySnapshots(deps(), 'c3', new CopySlots(), { chunkRows: 1, restRatio: 4 });
+      // Every entity renamed in turn, twice, while its chunks (one entity each) are copied.
+      const all = tinyWorld.entities;
+      for (let i = 0; i < all.length * 2; i += 1) {
+        await flushRename('c3', snapshots, all[i % all.length] as Entity);
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+      await snapshots.idle();
+      // Flush k renamed entity (k - 1) mod 20 to `nk` at version k: the state at any seq, as a fold has it.
+      const stateAt = (seq: number) =>
+        all
+          .map((entity, j) => {
+            const k = seq - ((((seq - 1 - j) % all.length) + all.length) % all.length);
+            if (k <= 0) return { id: entity.id, version: entity.version, state: entity.state };
+            return {
+              id: entity.id,
+              version: entity.version + k,
+              state: { ...(entity.state as object), name: `n${k}` },
+            };
+          })
+          .sort((a, b) => (a.id < b.id ? -1 : 1));
+      const taken = await listSnapshots(test.db, 'c3');
+      // The first copy began after flush 1; completing later, it had flushes to count.
+      expect(taken[0]?.seq).toBeGreaterThan(1);
+      for (const snapshot of taken) {
+        expect(snapshot.name).toBe(`auto-${snapshot.seq}`);
+        expect(await snapshotEntities(snapshot.id)).toEqual(stateAt(snapshot.seq));
+      }
+    });
+
+    it('are dropped when a flush went uncounted (the campaign left this worker and came back)', async () => {
+      const snapshots = new ReplaySnapshots(deps(), 'c4', new CopySlots(), { chunkRows: 1, restRatio: 4 });
+      const region = tinyWorld.entities.find((e) => e.kind === 'region') as Entity;
+      await flushRename('c4', snapshots, region);
+      // Another worker's flush, which this one never hears of, then this one's again.
+      await flushRename(
+        'c4',
+        new ReplaySnapshots(
+          { ...deps(), config: loadConfig({ ...process.env, SNAPSHOT_EVERY_EVENTS: '0' }) },
+          'c4',
+        ),
+        region,
+      );
+      await flushRename('c4', snapshots, region);
+      await snapshots.idle();
+      expect(await listSnapshots(test.db, 'c4')).toEqual([]);
+      expect(
+        await test.db.selectFrom('snapshots').select('id').where('campaign_id', '=', 'c4').execute(),
+      ).toEqual([]);
+    });
   });
 });

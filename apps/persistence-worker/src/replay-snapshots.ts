@@ -1,4 +1,12 @@
-import { createSnapshot, findSnapshotAtOrBefore } from '@lorekeeper/pg-store';
+import type { CopyChanges, SnapshotPacing } from '@lorekeeper/pg-store';
+import {
+  beginSnapshotCopy,
+  completeSnapshotCopy,
+  copyEntitiesPaced,
+  dropSnapshot,
+  findSnapshotAtOrBefore,
+} from '@lorekeeper/pg-store';
+import type { FlushBatch } from './campaign-fold';
 import type { WorkerDeps } from './deps';
 
 /**
@@ -9,11 +17,35 @@ import type { WorkerDeps } from './deps';
 const PACING = { chunkRows: 20_000, restRatio: 3 };
 
 /**
- * Snapshots one worker copies at a time, across its campaigns. A copy holds one of the worker's
- * Postgres connections from start to end (about 45 s for a 1,000,000-entity world), and the flushes
- * need the rest: a worker whose campaigns all came due at once must not take its whole pool. One that
- * finds no free slot is tried again after the campaign's next flush.
+ * Completing a copy needs every flush committed before it to be counted in its changes; one that
+ * committed a moment before its answer reached the consumer is counted a moment later. So completion is
+ * tried again after a pause, this many times, before the copy is given up.
  */
+const COMPLETION = { attempts: 50, pauseMs: 100 };
+
+/** What a flush wrote, as a copy under way needs it. */
+export type FlushedBatch = Pick<FlushBatch, 'from' | 'to' | 'upserts' | 'deletes'>;
+
+/**
+ * Every entity the campaign's flushes wrote or deleted since a copy began, recorded as each flush
+ * commits. A copy must see every flush from its start: one whose batch does not begin where the last
+ * ended (the campaign went to another worker and came back) breaks it.
+ */
+class ChangesSinceCopy implements CopyChanges {
+  readonly ids = new Set<string>();
+  broken = false;
+
+  constructor(public throughSeq: number) {}
+
+  record(batch: FlushedBatch): void {
+    if (batch.to.seq <= this.throughSeq) return;
+    if (batch.from.seq > this.throughSeq) this.broken = true;
+    for (const entity of batch.upserts) this.ids.add(entity.id);
+    for (const id of batch.deletes) this.ids.add(id);
+    this.throughSeq = batch.to.seq;
+  }
+}
+
 export class CopySlots {
   private used = 0;
 
@@ -35,9 +67,12 @@ export class CopySlots {
  * state into Postgres every SNAPSHOT_EVERY_EVENTS events, or every as many events as the campaign has
  * entities if that is more: a snapshot copies every entity, so this keeps its cost at no more than one
  * row per event folded, whatever the world's size, while `lorekeeper state --at` folds at most that many
- * archived events. It runs beside the folding and flushing (its own REPEATABLE READ transaction sees one
- * checkpoint and the state at it), paced (PACING) so the flushes keep their share of Postgres. A failed
- * snapshot costs only replay speed: logged, and tried again after the next flush.
+ * archived events. It runs beside the folding and flushing, paced (PACING) so the flushes keep their
+ * share of Postgres, and without a long transaction: chunks copied one statement at a time, then the
+ * entities the flushes changed meanwhile copied again in one short transaction at the checkpoint
+ * (copy-beside-flushes.ts in pg-store). This worker's flushes are the only writes to the campaign's
+ * entities while it owns it, so afterFlush is told what each wrote. A failed snapshot costs only replay
+ * speed: its rows are dropped, it is logged, and it is tried again after the next flush.
  *
  * The worker keeps one per campaign, apart from the campaign's consumer: a copy under way when the
  * session ends is finished, not thrown away (a paced copy of a large world outlasts many a session,
@@ -49,6 +84,8 @@ export class ReplaySnapshots {
   private last: { readonly seq: number; readonly entityCount: number } | undefined;
   /** A snapshot being taken, beside folding and flushing. */
   private taking: Promise<void> | undefined;
+  /** What the flushes changed since the snapshot being taken began. */
+  private changes: ChangesSinceCopy | undefined;
   private readonly abandon = new AbortController();
 
   constructor(
@@ -56,13 +93,23 @@ export class ReplaySnapshots {
     private readonly campaignId: string,
     /** The worker's, shared by all its campaigns. */
     private readonly slots = new CopySlots(),
+    private readonly pacing: Omit<SnapshotPacing, 'signal'> = PACING,
   ) {}
 
-  /** A flush made `seq` durable: take a snapshot if one is due and none is being taken. */
-  afterFlush(seq: number): void {
+  /**
+   * A flush committed `batch` (or found nothing to write): count what it changed into a copy under way,
+   * or take a snapshot if one is due and none is being taken. Call it for every flush of the campaign,
+   * as soon as it commits.
+   */
+  afterFlush(batch: FlushedBatch): void {
+    this.changes?.record(batch);
     const every = this.deps.config.worker.snapshotEveryEvents;
     if (every === 0 || this.taking || this.abandon.signal.aborted) return;
-    const taking = this.takeIfDue(seq, every).finally(() => {
+    // Counted from now, before anything is awaited: a chunk may be read after any later flush.
+    const changes = new ChangesSinceCopy(batch.to.seq);
+    this.changes = changes;
+    const taking = this.takeIfDue(batch.to.seq, every, changes).finally(() => {
+      if (this.changes === changes) this.changes = undefined;
       if (this.taking === taking) this.taking = undefined;
     });
     this.taking = taking;
@@ -79,7 +126,7 @@ export class ReplaySnapshots {
     await this.taking;
   }
 
-  private async takeIfDue(seq: number, every: number): Promise<void> {
+  private async takeIfDue(seq: number, every: number, changes: ChangesSinceCopy): Promise<void> {
     try {
       this.last ??= (await findSnapshotAtOrBefore(this.deps.db, this.campaignId, seq)) ?? {
         seq: 0,
@@ -87,10 +134,7 @@ export class ReplaySnapshots {
       };
       if (seq - this.last.seq < Math.max(every, this.last.entityCount)) return;
       if (!this.slots.take()) return;
-      const snapshot = await createSnapshot(this.deps.db, this.campaignId, (at) => `auto-${at}`, {
-        ...PACING,
-        signal: this.abandon.signal,
-      }).finally(() => this.slots.give());
+      const snapshot = await this.copy(changes).finally(() => this.slots.give());
       this.last = snapshot;
       this.deps.logger.info(
         { campaignId: this.campaignId, seq: snapshot.seq, entities: snapshot.entityCount },
@@ -105,6 +149,43 @@ export class ReplaySnapshots {
         return;
       }
       this.deps.logger.warn({ campaignId: this.campaignId, err: error }, 'replay snapshot failed');
+    }
+  }
+
+  /** Copy the campaign's entities beside the flushes and complete the copy; drop it if that fails. */
+  private async copy(changes: ChangesSinceCopy) {
+    const { db } = this.deps;
+    const signal = this.abandon.signal;
+    const snapshotId = await beginSnapshotCopy(db, this.campaignId);
+    try {
+      const copied = await copyEntitiesPaced(db, this.campaignId, snapshotId, { ...this.pacing, signal });
+      for (let attempt = 1; ; attempt += 1) {
+        signal.throwIfAborted();
+        if (changes.broken) throw new Error('a flush of the campaign was not counted while copying');
+        const done = await completeSnapshotCopy(
+          db,
+          this.campaignId,
+          snapshotId,
+          copied,
+          changes,
+          (at) => `auto-${at}`,
+        );
+        if (done) return done;
+        if (attempt === COMPLETION.attempts) {
+          throw new Error(
+            'the checkpoint stayed past the flushes counted; another worker may own the campaign',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, COMPLETION.pauseMs));
+      }
+    } catch (error) {
+      await dropSnapshot(db, snapshotId).catch((dropError: unknown) =>
+        this.deps.logger.warn(
+          { campaignId: this.campaignId, snapshotId, err: dropError },
+          'could not drop an incomplete replay snapshot; the next copy of the campaign drops it',
+        ),
+      );
+      throw error;
     }
   }
 }

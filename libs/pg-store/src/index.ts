@@ -73,7 +73,13 @@ export type {
   SnapshotRow,
   SnapshotTable,
 } from './snapshots/snapshot.table';
-export type { SnapshotPacing } from './snapshots/create-snapshot';
+export type { CopyChanges, SnapshotPacing } from './snapshots/copy-beside-flushes';
+export {
+  beginSnapshotCopy,
+  completeSnapshotCopy,
+  copyEntitiesPaced,
+  dropSnapshot,
+} from './snapshots/copy-beside-flushes';
 export { CREATED_SNAPSHOT, createInitialSnapshot, createSnapshot } from './snapshots/create-snapshot';
 export { listSnapshots } from './snapshots/list-snapshots';
 export { insertSnapshot } from './snapshots/insert-snapshot';

@@ -7,38 +7,23 @@ import type { Snapshot } from './snapshot.table';
 import { toSnapshot } from './snapshot.table';
 
 /**
- * How a long copy shares Postgres: in chunks of `chunkRows` entities (by id), resting `restRatio` times
- * as long as each chunk took before the next, so a copy of a million entities never holds a core for
- * seconds while flushes wait. `signal` abandons the copy between chunks (the transaction rolls back); a
- * copy of one chunk always completes.
- */
-export interface SnapshotPacing {
-  readonly chunkRows: number;
-  readonly restRatio: number;
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Save the campaign's durable state under `name`. The copy runs inside Postgres (INSERT ... SELECT), so
- * a million entities never pass through Node, and in a REPEATABLE READ transaction, so the entities and
- * the recorded seq belong to the same checkpoint even while the worker commits (every chunk of a paced
- * copy too). Throws CAMPAIGN_NOT_FOUND, VALIDATION_FAILED when the campaign already has a snapshot of
- * that name, or the signal's reason when a paced copy is abandoned.
+ * Save the campaign's durable state under `name`, in one transaction. The copy runs inside Postgres
+ * (one INSERT ... SELECT), so a million entities never pass through Node, and in a REPEATABLE READ
+ * transaction, so the entities and the recorded seq belong to the same checkpoint even while the worker
+ * commits. For a snapshot taken beside a busy worker, see copy-beside-flushes.ts. Throws
+ * CAMPAIGN_NOT_FOUND, or VALIDATION_FAILED when the campaign already has a snapshot of that name.
  */
 export async function createSnapshot(
   db: Kysely<Database>,
   campaignId: string,
-  /** The snapshot's name, or a function of the seq it is taken at (the checkpoint it reads). */
-  name: string | ((seq: number) => string),
-  pacing?: SnapshotPacing,
+  name: string,
 ): Promise<Snapshot> {
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
       const checkpoint = await readCheckpoint(trx, campaignId);
-      const named = typeof name === 'string' ? name : name(checkpoint.seq);
-      return copyIntoSnapshot(trx, campaignId, named, checkpoint.seq, pacing);
+      return copyIntoSnapshot(trx, campaignId, name, checkpoint.seq);
     });
 }
 
@@ -61,7 +46,6 @@ async function copyIntoSnapshot(
   campaignId: string,
   name: string,
   seq: number,
-  pacing?: SnapshotPacing,
 ): Promise<Snapshot> {
   const header = await trx
     .insertInto('snapshots')
@@ -79,9 +63,7 @@ async function copyIntoSnapshot(
       },
     );
   }
-  const entityCount = pacing
-    ? await copyPaced(trx, campaignId, header.id, pacing)
-    : await copyAll(trx, campaignId, header.id);
+  const entityCount = await copyAll(trx, campaignId, header.id);
   const row = await trx
     .updateTable('snapshots')
     .set({ entity_count: entityCount })
@@ -103,37 +85,4 @@ async function copyAll(trx: Transaction<Database>, campaignId: string, snapshotI
     )
     .executeTakeFirst();
   return Number(copied.numInsertedOrUpdatedRows ?? 0n);
-}
-
-async function copyPaced(
-  trx: Transaction<Database>,
-  campaignId: string,
-  snapshotId: number,
-  pacing: SnapshotPacing,
-): Promise<number> {
-  let after = '';
-  let total = 0;
-  for (;;) {
-    const started = performance.now();
-    // The chunk is read once (a CTE referenced twice), inserted, and its size and last id returned.
-    const { rows } = await sql<{ copied: number; last: string | null }>`
-      with chunk as (
-        select id, kind, version, state from entities
-        where campaign_id = ${campaignId} and id > ${after}
-        order by id
-        limit ${pacing.chunkRows}
-      ), inserted as (
-        insert into snapshot_entities (snapshot_id, id, kind, version, state)
-        select ${snapshotId}::bigint, id, kind, version, state from chunk
-      )
-      select count(*)::int as copied, max(id) as last from chunk`.execute(trx);
-    const chunk = rows[0];
-    if (!chunk || chunk.copied === 0 || chunk.last === null) return total;
-    total += chunk.copied;
-    after = chunk.last;
-    if (chunk.copied < pacing.chunkRows) return total;
-    const rest = (performance.now() - started) * pacing.restRatio;
-    await new Promise((resolve) => setTimeout(resolve, rest));
-    pacing.signal?.throwIfAborted();
-  }
 }

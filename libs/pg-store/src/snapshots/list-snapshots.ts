@@ -9,6 +9,7 @@ export async function listSnapshots(db: Kysely<Database>, campaignId: string): P
     .selectFrom('snapshots')
     .selectAll()
     .where('campaign_id', '=', campaignId)
+    .where('complete', '=', true)
     .orderBy('id')
     .execute();
   return rows.map(toSnapshot);

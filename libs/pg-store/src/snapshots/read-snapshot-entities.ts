@@ -14,6 +14,7 @@ export async function findSnapshotAtOrBefore(
     .selectFrom('snapshots')
     .selectAll()
     .where('campaign_id', '=', campaignId)
+    .where('complete', '=', true)
     .where('seq', '<=', seq)
     .orderBy('seq', 'desc')
     .orderBy('id', 'desc')

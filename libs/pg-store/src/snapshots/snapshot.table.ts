@@ -8,6 +8,8 @@ export interface SnapshotTable {
   /** The campaign's checkpoint when taken: the snapshot is the state after this event. */
   seq: number;
   entity_count: number;
+  /** False while a worker's copy beside its flushes is under way; readers see only complete ones. */
+  complete: Generated<boolean>;
   created_at: Generated<Date>;
 }
 

@@ -1,7 +1,13 @@
 import type { Entity } from '@lorekeeper/domain';
 import {
   advanceCheckpoint,
+  beginSnapshotCopy,
+  completeSnapshotCopy,
+  copyEntitiesPaced,
   createSnapshot,
+  deleteEntities,
+  dropSnapshot,
+  findSnapshotAtOrBefore,
   insertCampaign,
   insertEntities,
   listSnapshots,
@@ -54,28 +60,106 @@ describe('snapshots', () => {
     expect(await listSnapshots(test.db, 'c1')).toEqual([snapshot]);
   });
 
-  it('copies the same state in paced chunks, and rolls back a copy abandoned between chunks', async () => {
-    const whole = await createSnapshot(test.db, 'c1', 'whole');
-    const paced = await createSnapshot(test.db, 'c1', 'paced', { chunkRows: 1, restRatio: 1 });
-    expect(paced).toMatchObject({ seq: whole.seq, entityCount: 2 });
-    const stateOf = (snapshotId: number) =>
+  describe('copied beside flushes', () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `r${String(i).padStart(2, '0')}`);
+    let checkpoint = { seq: 0, streamId: '0-0' };
+
+    beforeAll(async () => {
+      await test.db.transaction().execute(async (trx) => {
+        await insertCampaign(trx, { id: 'c2', name: 'Two' });
+        await insertEntities(trx, 'c2', ids.map(region));
+      });
+    });
+
+    /** One flush: `change` upserts and deletes, the checkpoint moved on by one. Returns what it wrote. */
+    async function flush(upserts: Entity[], deletes: string[] = []) {
+      const from = checkpoint;
+      const to = { seq: from.seq + 1, streamId: `1-${from.seq + 1}` };
+      await test.db.transaction().execute(async (trx) => {
+        expect(await advanceCheckpoint(trx, 'c2', from, to)).toBe(true);
+        await upsertEntities(trx, 'c2', upserts);
+        await deleteEntities(trx, 'c2', deletes);
+      });
+      checkpoint = to;
+      return [...upserts.map((e) => e.id), ...deletes];
+    }
+    const stateOf = async (snapshotId: number) =>
       test.db
         .selectFrom('snapshot_entities')
         .select(['id', 'kind', 'version', 'state'])
         .where('snapshot_id', '=', snapshotId)
         .orderBy('id')
         .execute();
-    expect(await stateOf(paced.id)).toEqual(await stateOf(whole.id));
+    const current = async () =>
+      test.db
+        .selectFrom('entities')
+        .select(['id', 'kind', 'version', 'state'])
+        .where('campaign_id', '=', 'c2')
+        .orderBy('id')
+        .execute();
 
-    const stopping = new AbortController();
-    stopping.abort(new Error('the worker is stopping'));
-    await expect(
-      createSnapshot(test.db, 'c1', 'abandoned', { chunkRows: 1, restRatio: 0, signal: stopping.signal }),
-    ).rejects.toThrow('the worker is stopping');
-    expect((await listSnapshots(test.db, 'c1')).map((s) => s.name)).not.toContain('abandoned');
-    for (const snapshot of [whole, paced]) {
-      await test.db.deleteFrom('snapshots').where('id', '=', snapshot.id).execute();
-    }
+    it('hold exactly the state at the checkpoint they complete at, whatever the flushes did between chunks', async () => {
+      const changes = { ids: new Set<string>(), throughSeq: checkpoint.seq };
+      const snapshotId = await beginSnapshotCopy(test.db, 'c2');
+      // A chunk per entity with a rest between each: the flushes land between chunks, before and after
+      // the entities they change were copied, and create entities on both sides of the copy's position.
+      const copying = copyEntitiesPaced(test.db, 'c2', snapshotId, { chunkRows: 1, restRatio: 2 });
+      for (let round = 1; round <= 20; round += 1) {
+        const changed = ids[(round * 7) % ids.length] as string;
+        const written = await flush(
+          [
+            { ...region(changed), version: round, state: { name: `${changed}!${round}`, neighbors: [] } },
+            region(round % 2 === 0 ? `a${round}` : `z${round}`),
+          ],
+          round % 5 === 0 ? [ids[round] as string, `z${round - 4}`] : [],
+        );
+        written.forEach((id) => changes.ids.add(id));
+        changes.throughSeq = checkpoint.seq;
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+      const copied = await copying;
+
+      // A flush not yet counted: the copy waits for it, unchanged and unseen.
+      const uncounted = await flush([
+        { ...region('r01'), version: 99, state: { name: 'late', neighbors: [] } },
+      ]);
+      const name = (seq: number) => `auto-${seq}`;
+      expect(await completeSnapshotCopy(test.db, 'c2', snapshotId, copied, changes, name)).toBeUndefined();
+      expect(await listSnapshots(test.db, 'c2')).toEqual([]);
+      expect(await findSnapshotAtOrBefore(test.db, 'c2', checkpoint.seq)).toBeUndefined();
+
+      uncounted.forEach((id) => changes.ids.add(id));
+      changes.throughSeq = checkpoint.seq;
+      const snapshot = await completeSnapshotCopy(test.db, 'c2', snapshotId, copied, changes, name);
+      const now = await current();
+      expect(snapshot).toMatchObject({ name: 'auto-21', seq: 21, entityCount: now.length });
+      expect(await stateOf(snapshotId)).toEqual(now);
+      expect(await listSnapshots(test.db, 'c2')).toEqual([snapshot]);
+    });
+
+    it('are dropped by the next copy when one never completed, and seen by no reader meanwhile', async () => {
+      const abandoned = await beginSnapshotCopy(test.db, 'c2');
+      await copyEntitiesPaced(test.db, 'c2', abandoned, { chunkRows: 10, restRatio: 0 });
+      expect((await listSnapshots(test.db, 'c2')).map((s) => s.id)).not.toContain(abandoned);
+      expect((await findSnapshotAtOrBefore(test.db, 'c2', checkpoint.seq))?.id).not.toBe(abandoned);
+
+      const stopping = new AbortController();
+      stopping.abort(new Error('the worker is stopping'));
+      const next = await beginSnapshotCopy(test.db, 'c2');
+      await expect(
+        copyEntitiesPaced(test.db, 'c2', next, { chunkRows: 1, restRatio: 0, signal: stopping.signal }),
+      ).rejects.toThrow('the worker is stopping');
+      expect(await stateOf(abandoned)).toEqual([]);
+      const headers = await test.db
+        .selectFrom('snapshots')
+        .select('id')
+        .where('campaign_id', '=', 'c2')
+        .execute();
+      expect(headers.map((h) => h.id)).not.toContain(abandoned);
+
+      await dropSnapshot(test.db, next);
+      expect(await test.db.selectFrom('snapshots').select('id').where('id', '=', next).execute()).toEqual([]);
+    });
   });
 
   it('refuses a second snapshot of the same name, and a missing campaign', async () => {
