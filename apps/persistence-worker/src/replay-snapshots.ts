@@ -12,9 +12,11 @@ import type { WorkerDeps } from './deps';
 /**
  * A snapshot's copy goes in chunks of this many entities, resting three times as long as each took:
  * on a 1,000,000-entity campaign one unpaced copy held Postgres for seconds and decided the lag p99 of
- * the flushes behind it (bench/results/NOTES.md).
+ * the flushes behind it (bench/results/NOTES.md). Chunks of 5,000 left the continuous-mode lag p99 where
+ * it is without snapshots; chunks of 20,000 still showed in it (62-117 ms against 113-235 ms, three rounds
+ * each on the 2-core machine).
  */
-const PACING = { chunkRows: 20_000, restRatio: 3 };
+const PACING = { chunkRows: 5_000, restRatio: 3 };
 
 /**
  * Completing a copy needs every flush committed before it to be counted in its changes; one that
