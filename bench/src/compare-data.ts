@@ -7,8 +7,12 @@ import { median } from './stats';
  * report.md are both rendered from this, so a figure is computed one way wherever it appears.
  */
 
-/** A step as stored: everything but the ids of refused entities. */
-export type StepSample = Omit<StepResult, 'refusedEntities'>;
+/**
+ * A step as stored: everything but the ids of refused entities. Runs before 2026-11-27 recorded latency
+ * from the due time only (as `latencyMs`) and no `fromDueLatencyMs`.
+ */
+export type StepSample = Omit<StepResult, 'refusedEntities' | 'fromDueLatencyMs'> &
+  Partial<Pick<StepResult, 'fromDueLatencyMs'>>;
 
 export interface BlockSample extends Omit<BlockResult, 'probe' | 'ramp' | 'at50' | 'at90'> {
   readonly probe: StepSample;

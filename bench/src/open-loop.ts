@@ -21,8 +21,18 @@ export interface StepResult {
   readonly achieved: number;
   /** Events applied, including those answered after the window closed. */
   readonly applied: number;
-  /** Per request, from its scheduled send time (so a stalled sender cannot hide queueing). */
+  /**
+   * Per request, from when it could be sent: its scheduled time (so a stalled sender cannot hide
+   * queueing), or, for a request ordered after others in flight, the moment they were answered. The
+   * append latency the targets judge: a request's own time, whatever the ones before it took.
+   */
   readonly latencyMs: Summary;
+  /**
+   * Per request, from its scheduled time even when it had to wait for requests ordered before it (the
+   * rest of a turn, or an earlier change to an entity it touches): how late the game saw its action
+   * applied. At one event per request every event of a turn waits for the one before.
+   */
+  readonly fromDueLatencyMs: Summary;
   /** The requests holding a major event (quest.completed), which reply only once it is durable. */
   readonly majorLatencyMs: Summary;
   readonly requests: number;
@@ -40,14 +50,16 @@ export interface StepResult {
  * measured from that due time. A request carrying the rest of a turn starts only after the request
  * with the turn's earlier events is answered, as a game server would send them; for an ordered
  * workload, a request also waits for the requests in flight that change an entity its events touch
- * (write or read), as a game server orders a player's actions (its latency counts the wait), and when
+ * (write or read), as a game server orders a player's actions, and when
  * the workload finds no player without an action in flight, the sender waits for a reply. Waits for
- * every request sent to be answered before returning, so steps never overlap.
+ * every request sent to be answered before returning, so steps never overlap. Latency is summarised
+ * twice: from when each request could be sent, and from its due time (the ordering wait included).
  */
 export async function runStep(step: LoadStep, workload: Workload, send: Send): Promise<StepResult> {
   const interval = (1_000 * step.batch) / step.eventsPerSecond;
   const closed = !(interval > 0);
   const latencies: number[] = [];
+  const fromDue: number[] = [];
   const majorLatencies: number[] = [];
   const refused: Record<string, number> = {};
   const refusedEntities: string[] = [];
@@ -70,11 +82,16 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
     after: Promise<unknown> | undefined,
   ) => {
     try {
-      if (after) await after;
+      let ready = due;
+      if (after) {
+        await after;
+        ready = Math.max(due, performance.now());
+      }
       const outcome = await send(events);
       const done = performance.now();
-      latencies.push(done - due);
-      if (events.some((e) => e.major)) majorLatencies.push(done - due);
+      latencies.push(done - ready);
+      fromDue.push(done - due);
+      if (events.some((e) => e.major)) majorLatencies.push(done - ready);
       if (outcome.ok) {
         applied += events.length;
         if (done <= windowEnd) acked += events.length;
@@ -102,6 +119,7 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
       // latency summary their wait so far as a lower bound.
       for (let j = i; !closed && start + j * interval < windowEnd; j += 1) {
         latencies.push(windowEnd - (start + j * interval));
+        fromDue.push(windowEnd - (start + j * interval));
         unsent += 1;
       }
       break;
@@ -143,6 +161,7 @@ export async function runStep(step: LoadStep, workload: Workload, send: Send): P
     achieved: acked / step.seconds,
     applied,
     latencyMs: summarise(latencies),
+    fromDueLatencyMs: summarise(fromDue),
     majorLatencyMs: summarise(majorLatencies),
     requests,
     refused,

@@ -58,10 +58,17 @@ export function compareTargets(data: CompareData): TargetCheck[] {
         unit: ' ms',
         bar: q === 'p99' ? 5 : 20,
         better: 'lower' as const,
-        baseline: row ? `absolute; offered ${eps(row.saturation / 2)}, half of its saturation` : 'absolute',
+        baseline: row
+          ? `absolute; offered ${eps(row.saturation / 2)}, half of its saturation${fromDue(row, q)}`
+          : 'absolute',
         ...(row ? {} : { notMeasured: missing(key) }),
       }));
     });
+  // The same quantile counted from the scheduled time, the wait for requests ordered before included.
+  const fromDue = (row: ContenderRow, q: 'p99' | 'p999') =>
+    row.blocks.every((b) => b.at50.fromDueLatencyMs)
+      ? `; ${medianOf(row, (b) => b.at50.fromDueLatencyMs![q]).toFixed(1)} ms from the scheduled time, waits for earlier requests of the turn included`
+      : '';
   return [
     ...ratio(ISSUE_8.append1, 'lorekeeper-1', 'echo', 0.7, '× echo'),
     ...ratio(ISSUE_8.append20, 'lorekeeper-20', 'ceiling-20', 0.5, '× ceiling'),
