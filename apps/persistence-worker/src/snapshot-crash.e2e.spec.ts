@@ -1,7 +1,8 @@
-import { findSnapshotAtOrBefore, insertCampaign, insertEntities, listSnapshots } from '@lorekeeper/pg-store';
-import { generateWorld, uniqueCampaignId, waitUntil } from '@lorekeeper/testing';
+import { findSnapshotAtOrBefore, listSnapshots } from '@lorekeeper/pg-store';
+import { waitUntil } from '@lorekeeper/testing';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
+import { LARGE_CAMPAIGN_ENTITIES, insertLargeCampaign } from './test/large-campaign';
 
 let h: System;
 
@@ -32,22 +33,8 @@ async function headers(campaignId: string) {
 // killed half-way leaves a header and some of its rows behind, which must never be read as a snapshot.
 describe('a worker killed while copying a replay snapshot', () => {
   it('leaves nothing a replay reads, and the next copy clears what it left', async () => {
-    // Written straight into Postgres without the snapshot of the created world, so one is due after
-    // 20 events; at 60,000 entities the paced copy takes a dozen chunks with rests between.
-    const campaignId = uniqueCampaignId('killed-copy');
-    const world = generateWorld({
-      campaignId,
-      regions: 200,
-      players: 2_000,
-      npcs: 20_000,
-      items: 35_000,
-      quests: 2_799,
-      seed: 9,
-    });
-    await h.db.db.transaction().execute(async (trx) => {
-      await insertCampaign(trx, { id: campaignId, name: world.name });
-      await insertEntities(trx, campaignId, world.entities);
-    });
+    // No snapshot yet, so one is due after 20 events; the paced copy takes a dozen chunks.
+    const campaignId = await insertLargeCampaign(h.db.db, 'killed-copy');
     const first = await h.spawnWorker();
     const sessionId = await h.startSession(campaignId, ['player:p0']);
     const gold = Array.from({ length: 20 }, () => ({
@@ -71,7 +58,7 @@ describe('a worker killed while copying a replay snapshot', () => {
     const [left] = await headers(campaignId);
     expect(left).toMatchObject({ complete: false });
     expect(left?.rows).toBeGreaterThan(0);
-    expect(left?.rows).toBeLessThan(60_000);
+    expect(left?.rows).toBeLessThan(LARGE_CAMPAIGN_ENTITIES);
     expect(await listSnapshots(h.db.db, campaignId)).toEqual([]);
     expect(await findSnapshotAtOrBefore(h.db.db, campaignId, 20)).toBeUndefined();
 
@@ -86,9 +73,9 @@ describe('a worker killed while copying a replay snapshot', () => {
     const [taken] = await listSnapshots(h.db.db, campaignId);
     // Taken at the takeover's first flush or at the save's, whichever came due first.
     expect(taken?.seq).toBeGreaterThanOrEqual(20);
-    expect(taken).toMatchObject({ name: `auto-${taken?.seq}`, entityCount: 60_000 });
+    expect(taken).toMatchObject({ name: `auto-${taken?.seq}`, entityCount: LARGE_CAMPAIGN_ENTITIES });
     expect(await headers(campaignId)).toEqual([
-      { id: taken?.id, name: taken?.name, complete: true, rows: 60_000 },
+      { id: taken?.id, name: taken?.name, complete: true, rows: LARGE_CAMPAIGN_ENTITIES },
     ]);
     second.process.kill('SIGTERM');
     await second.exited;

@@ -1,8 +1,8 @@
-import { insertCampaign, insertEntities } from '@lorekeeper/pg-store';
-import { generateWorld, tinyWorld, uniqueCampaignId, waitUntil } from '@lorekeeper/testing';
+import { generateWorld, tinyWorld, waitUntil } from '@lorekeeper/testing';
 import type { WorldDocument } from '@lorekeeper/domain';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
+import { LARGE_CAMPAIGN_ENTITIES, insertLargeCampaign } from './test/large-campaign';
 
 let h: System;
 
@@ -119,24 +119,9 @@ describe('replay snapshots taken by the worker', () => {
   });
 
   it('finish a copy under way when the session ends, instead of throwing it away', async () => {
-    // Written straight into Postgres, without the snapshot of the created world that create records,
-    // the campaign has no snapshot yet, so one is due after the first 20 events; at 60,000 entities its
-    // paced copy takes three chunks with rests between them, far longer than ending the session does.
-    const campaignId = uniqueCampaignId('long-copy');
-    const world = generateWorld({
-      campaignId,
-      regions: 200,
-      players: 2_000,
-      npcs: 20_000,
-      items: 35_000,
-      quests: 2_799,
-      seed: 9,
-    });
-    expect(world.entities.length).toBe(60_000);
-    await h.db.db.transaction().execute(async (trx) => {
-      await insertCampaign(trx, { id: campaignId, name: world.name });
-      await insertEntities(trx, campaignId, world.entities);
-    });
+    // No snapshot yet, so one is due after the first 20 events; its paced copy of 60,000 entities takes
+    // far longer than ending the session does.
+    const campaignId = await insertLargeCampaign(h.db.db, 'long-copy');
     const sessionId = await h.startSession(campaignId, ['player:p0']);
     const gold = Array.from({ length: 20 }, () => ({
       type: 'player.gold.changed',
@@ -153,14 +138,18 @@ describe('replay snapshots taken by the worker', () => {
         .select(['name', 'entity_count'])
         .where('campaign_id', '=', campaignId)
         .executeTakeFirst();
-    await waitUntil(async () => (await snapshot())?.entity_count === 60_000, 30_000, 'the snapshot');
-    expect(await snapshot()).toEqual({ name: 'auto-20', entity_count: 60_000 });
+    await waitUntil(
+      async () => (await snapshot())?.entity_count === LARGE_CAMPAIGN_ENTITIES,
+      30_000,
+      'the snapshot',
+    );
+    expect(await snapshot()).toEqual({ name: 'auto-20', entity_count: LARGE_CAMPAIGN_ENTITIES });
     const copied = await h.db.db
       .selectFrom('snapshot_entities')
       .innerJoin('snapshots', 'snapshots.id', 'snapshot_entities.snapshot_id')
       .select((eb) => eb.fn.countAll<string>().as('rows'))
       .where('snapshots.campaign_id', '=', campaignId)
       .executeTakeFirstOrThrow();
-    expect(Number(copied.rows)).toBe(60_000);
+    expect(Number(copied.rows)).toBe(LARGE_CAMPAIGN_ENTITIES);
   });
 });

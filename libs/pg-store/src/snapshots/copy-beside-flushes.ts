@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { readCheckpoint } from '../campaigns/checkpoint';
 import { chunksOf } from '../chunks';
+import { copyEntities } from './create-snapshot';
 import type { Database } from '../database';
 import type { Snapshot } from './snapshot.table';
 import { toSnapshot } from './snapshot.table';
@@ -128,24 +129,8 @@ export async function completeSnapshotCopy(
           .where('snapshot_id', '=', snapshotId)
           .where('id', '=', sql<string>`any(${ids}::text[])`)
           .executeTakeFirst();
-        const added = await trx
-          .insertInto('snapshot_entities')
-          .columns(['snapshot_id', 'id', 'kind', 'version', 'state'])
-          .expression(
-            trx
-              .selectFrom('entities')
-              .select([
-                sql<number>`${snapshotId}::bigint`.as('snapshot_id'),
-                'id',
-                'kind',
-                'version',
-                'state',
-              ])
-              .where('campaign_id', '=', campaignId)
-              .where('id', '=', sql<string>`any(${ids}::text[])`),
-          )
-          .executeTakeFirst();
-        count += Number(added.numInsertedOrUpdatedRows ?? 0n) - Number(removed.numDeletedRows);
+        const added = await copyEntities(trx, campaignId, snapshotId, ids);
+        count += added - Number(removed.numDeletedRows);
       }
       const row = await trx
         .updateTable('snapshots')

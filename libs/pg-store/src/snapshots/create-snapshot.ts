@@ -63,7 +63,7 @@ async function copyIntoSnapshot(
       },
     );
   }
-  const entityCount = await copyAll(trx, campaignId, header.id);
+  const entityCount = await copyEntities(trx, campaignId, header.id);
   const row = await trx
     .updateTable('snapshots')
     .set({ entity_count: entityCount })
@@ -73,16 +73,25 @@ async function copyIntoSnapshot(
   return toSnapshot(row);
 }
 
-async function copyAll(trx: Transaction<Database>, campaignId: string, snapshotId: number): Promise<number> {
+/**
+ * Copy the campaign's entities into a snapshot, inside Postgres: all of them, or those of `only` (ids
+ * that are gone are skipped). Returns the rows copied.
+ */
+export async function copyEntities(
+  trx: Transaction<Database>,
+  campaignId: string,
+  snapshotId: number,
+  only?: readonly string[],
+): Promise<number> {
+  let entities = trx
+    .selectFrom('entities')
+    .select([sql<number>`${snapshotId}::bigint`.as('snapshot_id'), 'id', 'kind', 'version', 'state'])
+    .where('campaign_id', '=', campaignId);
+  if (only) entities = entities.where('id', '=', sql<string>`any(${only}::text[])`);
   const copied = await trx
     .insertInto('snapshot_entities')
     .columns(['snapshot_id', 'id', 'kind', 'version', 'state'])
-    .expression(
-      trx
-        .selectFrom('entities')
-        .select([sql<number>`${snapshotId}::bigint`.as('snapshot_id'), 'id', 'kind', 'version', 'state'])
-        .where('campaign_id', '=', campaignId),
-    )
+    .expression(entities)
     .executeTakeFirst();
   return Number(copied.numInsertedOrUpdatedRows ?? 0n);
 }
