@@ -122,7 +122,7 @@ export class ReplaySnapshots {
     while (this.taking) await this.taking;
   }
 
-  /** Abandon a snapshot being copied (it rolls back) and resolve once it has; takes no more after. */
+  /** Abandon a snapshot being copied (its rows are dropped) and resolve once it is; takes no more after. */
   async settled(): Promise<void> {
     this.abandon.abort(new Error('the campaign moved to another worker, or this one is stopping'));
     await this.taking;
