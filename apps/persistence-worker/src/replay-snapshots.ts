@@ -136,10 +136,18 @@ export class ReplaySnapshots {
       };
       if (seq - this.last.seq < Math.max(every, this.last.entityCount)) return;
       if (!this.slots.take()) return;
+      const started = performance.now();
       const snapshot = await this.copy(changes).finally(() => this.slots.give());
       this.last = snapshot;
       this.deps.logger.info(
-        { campaignId: this.campaignId, seq: snapshot.seq, entities: snapshot.entityCount },
+        {
+          campaignId: this.campaignId,
+          seq: snapshot.seq,
+          entities: snapshot.entityCount,
+          // Written or deleted by flushes during the copy, so copied again at the end.
+          recopied: changes.ids.size,
+          ms: Math.round(performance.now() - started),
+        },
         'took a replay snapshot',
       );
     } catch (error) {
