@@ -23,8 +23,8 @@ const flushedTo = (seq: number): FlushedBatch => ({
   deletes: [],
 });
 
-// A worker copies at most CopySlots' limit of snapshots at a time across its campaigns: each copy holds
-// a Postgres connection for as long as it runs, and the flushes need the rest of the pool.
+// A worker copies at most CopySlots' limit of snapshots at a time across its campaigns: each copy keeps
+// a Postgres connection busy for as long as it runs, and the flushes need the rest of the pool.
 describe('replay snapshots of several campaigns', () => {
   let test: TestDatabase;
 
