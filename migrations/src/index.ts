@@ -7,6 +7,7 @@ import * as deadLetterReason from './2026_11_25_0005_dead_letter_reason';
 import * as eventArchiveWithoutForeignKey from './2026_11_26_0006_event_archive_without_foreign_key';
 import * as eventArchiveInChunks from './2026_11_26_0007_event_archive_in_chunks';
 import * as snapshotComplete from './2026_11_27_0008_snapshot_complete';
+import * as entitiesFillfactor from './2026_11_27_0009_entities_fillfactor';
 
 /**
  * Every migration, by name. A static record rather than a folder scan, so the built CLI and services
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_26_0006_event_archive_without_foreign_key': eventArchiveWithoutForeignKey,
   '2026_11_26_0007_event_archive_in_chunks': eventArchiveInChunks,
   '2026_11_27_0008_snapshot_complete': snapshotComplete,
+  '2026_11_27_0009_entities_fillfactor': entitiesFillfactor,
 };

@@ -124,6 +124,30 @@ describe('entities', () => {
     expect(sword).toMatchObject({ region_id: 'region:vale', owner_id: 'region:vale', version: 1 });
   });
 
+  it('writes a changed entity beside its old version, on the same page (the table keeps pages 30 % free)', async () => {
+    await insertCampaign(test.db, { id: 'pages', name: 'Pages' });
+    const players = Array.from({ length: 400 }, (_, i) => player(`p${i}`, 'region:vale'));
+    await test.db.transaction().execute((trx) => insertEntities(trx, 'pages', players));
+    const pages = async () => {
+      const { rows } = await sql<{ id: string; page: number }>`
+        select id, (ctid::text::point)[0]::int as page from entities where campaign_id = 'pages'`.execute(
+        test.db,
+      );
+      return new Map(rows.map((row) => [row.id, row.page]));
+    };
+    const before = await pages();
+    expect(new Set(before.values()).size).toBeGreaterThan(1);
+
+    // A flush's worth of changes: every fourth player, with a new version and more gold.
+    const changed = players.filter((_, i) => i % 4 === 0).map((p) => ({ ...p, version: 1 }));
+    await test.db.transaction().execute((trx) => upsertEntities(trx, 'pages', changed));
+    const after = await pages();
+    // Full pages (fillfactor 100) send every new version to another page and into every index.
+    const moved = changed.filter((p) => after.get(p.id) !== before.get(p.id)).map((p) => p.id);
+    expect(moved).toEqual([]);
+    expect((await findEntities(test.db, 'pages', ['player:p4']))[0]?.version).toBe(1);
+  });
+
   it('keeps every character of a state, in its column’s order', async () => {
     const odd = (name: string, text: string): Entity => ({
       ...player(name, 'region:vale'),
