@@ -42,6 +42,8 @@ export class CampaignConsumer {
   private behind = false;
   /** The Redis session whose stream this consumer folds (read when it joins the group). */
   private sessionId: string | undefined;
+  /** The read-ahead whose entities `prefetch` loaded, and the cache generation they were loaded in. */
+  private prepared: { readonly entries: readonly ReadEntry[]; readonly generation: number } | undefined;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -107,9 +109,15 @@ export class CampaignConsumer {
       this.giveUp('the stream and its consumer group are gone from Redis');
       return 0;
     }
+    // A read-ahead `prefetch` loaded the entities of, with nothing forgotten since, needs no lookup.
+    const loaded =
+      this.unfolded.length === 0 &&
+      this.prepared?.entries === read &&
+      this.prepared.generation === this.fold.generation;
+    this.prepared = undefined;
     const entries = [...this.unfolded, ...read];
     this.unfolded = [];
-    const folded = await this.foldAll(entries, now);
+    const folded = await this.foldAll(entries, now, loaded);
     if (read.length > 0 || this.unfolded.length === 0) this.behind = isBacklog(read, now);
     this.maybeFlush(now, read.length < READ_COUNT);
     this.report(now);
@@ -153,10 +161,11 @@ export class CampaignConsumer {
     }
   }
 
-  private async foldAll(entries: ReadEntry[], now: number): Promise<number> {
+  /** @param loaded true when every entity the entries touch is cached already (see prefetch). */
+  private async foldAll(entries: ReadEntry[], now: number, loaded = false): Promise<number> {
     try {
       // One query for every entity these entries touch that is not cached yet.
-      await this.loadMissing(entries.flatMap((entry) => (entry.ok ? [entry.event] : [])));
+      if (!loaded) await this.loadMissing(entries.flatMap((entry) => (entry.ok ? [entry.event] : [])));
     } catch (error) {
       this.unfolded = entries;
       if (!isUnavailable(error)) throw error;
@@ -181,8 +190,12 @@ export class CampaignConsumer {
             continue;
           }
         }
-        if (this.fold.misses(entry.event)) await this.loadMissing([entry.event]);
-        this.fold.fold(entry.event, entry.bytes, now);
+        // Not cached after all (the cache forgot it during an await, or a gap brought it): load it.
+        if (!this.fold.fold(entry.event, entry.bytes, now)) {
+          await this.loadMissing([entry.event]);
+          i -= 1;
+          continue;
+        }
         if (entry.event.seq > this.fold.durable.seq && this.awaited(entry.event, now)) this.majorSeen = true;
         this.attempts.delete(entry.streamId);
         this.deps.metrics.eventsFolded.inc();
@@ -223,10 +236,12 @@ export class CampaignConsumer {
    */
   private async prefetch(entries: readonly ReadEntry[]): Promise<void> {
     const ids = this.fold.missing(entries.flatMap((entry) => (entry.ok ? [entry.event] : [])));
-    if (ids.length === 0) return;
     const generation = this.fold.generation;
     try {
-      this.fold.remember(ids, await findEntities(this.deps.db, this.campaignId, ids), generation);
+      if (ids.length > 0) {
+        this.fold.remember(ids, await findEntities(this.deps.db, this.campaignId, ids), generation);
+      }
+      this.prepared = { entries, generation };
     } catch {
       // The fold tries again.
     }

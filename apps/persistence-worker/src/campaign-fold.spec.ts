@@ -72,10 +72,13 @@ describe('CampaignFold', () => {
     expect(fold.missing([gold(2, 2, 1)])).toEqual(['player:alice']);
     fold.remember(['player:alice'], [alice], generation);
     expect(fold.missing([gold(2, 2, 1)])).toEqual(['player:alice']);
+    // Folding it now would apply the event to nothing: the fold refuses until alice is read again.
+    expect(fold.fold(gold(2, 2, 1), 100, 0)).toBe(false);
+    expect(fold.head.seq).toBe(1);
 
     // Read again after the commit: taken, and the next event folds onto version 1.
     fold.remember(['player:alice'], [{ ...alice, version: 1, state: { ...aliceState, gold: 15 } }]);
-    fold.fold(gold(2, 2, 1), 100, 0);
+    expect(fold.fold(gold(2, 2, 1), 100, 0)).toBe(true);
     expect(fold.batch().upserts).toEqual([{ ...alice, version: 2, state: { ...aliceState, gold: 16 } }]);
   });
 });

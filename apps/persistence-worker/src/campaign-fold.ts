@@ -71,7 +71,7 @@ export class CampaignFold {
   }
 
   /** True when the event's entity is persistent and not cached yet. */
-  misses(event: StreamEvent): boolean {
+  private misses(event: StreamEvent): boolean {
     return !this.entities.has(event.entityId) && this.isPersistent(event);
   }
 
@@ -94,13 +94,14 @@ export class CampaignFold {
 
   /**
    * Fold one entry. Entries at or below the checkpoint were already applied (a redelivery): they are
-   * only acknowledged. Throws when the entry does not follow the log or does not apply: the caller
-   * treats it as poison.
+   * only acknowledged. Returns false, folding nothing, when the event's entity is persistent and not
+   * cached: `remember` it and fold the entry again. Throws when the entry does not follow the log or
+   * does not apply: the caller treats it as poison.
    */
-  fold(event: StreamEventWithJson, bytes: number, now: number): void {
+  fold(event: StreamEventWithJson, bytes: number, now: number): boolean {
     if (event.seq <= this.lastFolded.seq) {
       if (event.seq <= this.checkpoint.seq) this.streamIds.push(event.streamId);
-      return;
+      return true;
     }
     if (event.seq !== this.lastFolded.seq + 1) {
       throw new LorekeeperError(
@@ -109,7 +110,10 @@ export class CampaignFold {
       );
     }
     if (this.isPersistent(event)) {
-      const current = this.entities.get(event.entityId) ?? undefined;
+      // The one lookup of the entity per event: undefined is not cached, null is known not to exist.
+      const cached = this.entities.get(event.entityId);
+      if (cached === undefined) return false;
+      const current = cached ?? undefined;
       if (event.version !== nextVersion(current)) {
         throw new LorekeeperError(
           'INTERNAL',
@@ -129,6 +133,7 @@ export class CampaignFold {
     this.bytes += bytes;
     this.oldestUnflushedAt ??= now;
     this.lastFolded = { seq: event.seq, streamId: event.streamId };
+    return true;
   }
 
   /**
