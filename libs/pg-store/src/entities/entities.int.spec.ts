@@ -125,7 +125,7 @@ describe('entities', () => {
   });
 
   it('writes a changed entity beside its old version, on the same page (the table keeps pages 30 % free)', async () => {
-    await insertCampaign(test.db, { id: 'pages', name: 'Pages' });
+    await test.db.transaction().execute((trx) => insertCampaign(trx, { id: 'pages', name: 'Pages' }));
     const players = Array.from({ length: 400 }, (_, i) => player(`p${i}`, 'region:vale'));
     await test.db.transaction().execute((trx) => insertEntities(trx, 'pages', players));
     const pages = async () => {
