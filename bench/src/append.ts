@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
+import { Requests } from '@lorekeeper/client';
 import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } from '@lorekeeper/pg-store';
 import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import { generateWorld, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@lorekeeper/testing';
@@ -134,8 +135,8 @@ async function main(): Promise<void> {
 }
 
 async function ask(nats: NatsConnection, subject: string, body: unknown): Promise<unknown> {
-  const reply = await nats.request(subject, JSON.stringify(body), { timeout: 30_000 });
-  return JSON.parse(new TextDecoder().decode(reply.data)) as unknown;
+  const reply = await Requests.of(nats).request(subject, JSON.stringify(body), 30_000);
+  return JSON.parse(reply.string()) as unknown;
 }
 
 function report(

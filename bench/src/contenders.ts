@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { LorekeeperClient } from '@lorekeeper/client';
+import { LorekeeperClient, Requests } from '@lorekeeper/client';
 import type { Entity, WorldDocument } from '@lorekeeper/domain';
 import { isLorekeeperError, referenceRegistry } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
@@ -171,8 +171,9 @@ export function echo(stores: Stores): Contender {
         send: async (events) => {
           const body = { sessionId: 'echo', events: wire(events), idempotencyKey: randomUUID() };
           const envelope = JSON.stringify({ pattern: ECHO_SUBJECT, data: body, id: randomUUID() });
-          const reply = await stores.nats.request(ECHO_SUBJECT, envelope, { timeout: 30_000 });
-          JSON.parse(new TextDecoder().decode(reply.data));
+          // The request path LorekeeperClient takes, so both pay the same client cost.
+          const reply = await Requests.of(stores.nats).request(ECHO_SUBJECT, envelope, 30_000);
+          JSON.parse(reply.string());
           return applied;
         },
         fetch: async () => undefined,

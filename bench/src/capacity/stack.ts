@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
+import { Requests } from '@lorekeeper/client';
 import type { Kysely } from 'kysely';
 import type { Database } from '@lorekeeper/pg-store';
 import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } from '@lorekeeper/pg-store';
@@ -118,8 +119,8 @@ export async function startStack(): Promise<Stack> {
 // Replies are arbitrary JSON; the bench reads the fields it reports.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function ask(nats: NatsConnection, subject: string, body: unknown): Promise<any> {
-  const reply = await nats.request(subject, JSON.stringify(body), { timeout: 60_000 });
-  const decoded = JSON.parse(new TextDecoder().decode(reply.data));
+  const reply = await Requests.of(nats).request(subject, JSON.stringify(body), 60_000);
+  const decoded = JSON.parse(reply.string());
   if (decoded?.error) throw new Error(`${subject}: ${JSON.stringify(decoded.error)}`);
   return decoded;
 }

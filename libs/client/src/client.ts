@@ -14,6 +14,7 @@ import type {
   Verb,
 } from '@lorekeeper/protocol';
 import { errorFromReply, eventsSubject, isErrorReply, subjectFor } from '@lorekeeper/protocol';
+import { RequestFailure, Requests } from './requests';
 
 /** An event of the reference catalogue as an append takes it; a game's own types fit `CustomEvent`. */
 export type CatalogueEvent = ReferenceEvent & { readonly expectedVersion?: number };
@@ -142,34 +143,31 @@ export class LorekeeperClient {
   ): Promise<T> {
     let reply: unknown;
     try {
-      const message = await this.nats.request(subjectFor(campaignId, verb), JSON.stringify(body), {
-        timeout: timeoutMs,
-      });
-      reply = JSON.parse(new TextDecoder().decode(message.data)) as unknown;
+      const message = await Requests.of(this.nats).request(
+        subjectFor(campaignId, verb),
+        JSON.stringify(body),
+        timeoutMs,
+      );
+      reply = JSON.parse(message.string()) as unknown;
     } catch (error) {
-      throw transportError(error, verb, campaignId, timeoutMs);
+      throw transportError(error, verb, campaignId);
     }
     if (isErrorReply(reply)) throw errorFromReply(reply);
     return reply as T;
   }
 }
 
-/** A timeout or "no responders" becomes UNAVAILABLE: the caller may retry (appends do, by themselves). */
-function transportError(
-  error: unknown,
-  verb: string,
-  campaignId: string,
-  timeoutMs: number,
-): LorekeeperError {
-  const code = (error as { code?: unknown }).code;
+/**
+ * No reply (a timeout, "no responders", a publish the server refused, a closed connection) becomes
+ * UNAVAILABLE: the caller may retry (appends do, by themselves).
+ */
+function transportError(error: unknown, verb: string, campaignId: string): LorekeeperError {
   const reason =
-    code === 'TIMEOUT'
-      ? `no reply within ${timeoutMs} ms`
-      : code === '503'
-        ? 'no session service is listening'
-        : error instanceof Error
-          ? error.message
-          : String(error);
+    error instanceof RequestFailure && error.reason === 'no-responders'
+      ? 'no session service is listening'
+      : error instanceof Error
+        ? error.message
+        : String(error);
   return new LorekeeperError('UNAVAILABLE', `${verb} for campaign ${campaignId}: ${reason}`, {
     transport: true,
   });

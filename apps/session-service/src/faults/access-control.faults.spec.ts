@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection, NatsError } from 'nats';
+import { LorekeeperClient, LorekeeperError } from '@lorekeeper/client';
 import { tinyWorld } from '@lorekeeper/testing';
 import { VERBS, eventsSubject, subjectFor } from '@lorekeeper/protocol';
 import type { Redis } from '@lorekeeper/redis-store';
@@ -224,4 +225,22 @@ describe('access control', () => {
     },
     120_000,
   );
+
+  it('the client library replies within the tenant’s inbox and fails a refused request at once', async () => {
+    // One attempt, a timeout far longer than the test: a refusal must not wait for it.
+    const client = new LorekeeperClient(alpha, { timeoutMs: 60_000, appendAttempts: 1 });
+    const own = await client.getEntity(alphaId, 'player:alice');
+    expect(own.id).toBe('player:alice');
+
+    const started = performance.now();
+    const refused = await client.getEntity(betaId, 'player:alice').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LorekeeperError);
+    expect(refused).toMatchObject({
+      code: 'UNAVAILABLE',
+      message: `entity.get for campaign ${betaId}: Permissions Violation for Publish to "${subjectFor(betaId, 'entity.get')}"`,
+    });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    // The connection and the client go on working.
+    expect((await client.getEntity(alphaId, 'player:alice')).id).toBe('player:alice');
+  });
 });
