@@ -115,6 +115,8 @@ export class Requests {
    */
   private async watchRefusals(): Promise<void> {
     for await (const status of this.nats.status()) {
+      // A closed reply subscription ends this instance (the next request makes another): stop too.
+      if (this.closed !== undefined) return;
       const context = (status as { permissionContext?: { operation: string; subject: string } })
         .permissionContext;
       if (context?.operation !== 'publish') continue;
