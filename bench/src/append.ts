@@ -17,7 +17,18 @@ import { generateWorld, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@
 import { ceilingAppend, ceilingKeys, loadCeiling } from './ceiling';
 import { REPO_ROOT, numberFlag, runBench, writeResults } from './results';
 import { closedLoop, median, summarise } from './stats';
+import { checkArgs } from './usage';
 
+checkArgs({
+  command: 'npm run bench:append --',
+  summary: 'Appends through the session service beside the raw Redis Function, closed loop.',
+  options: [
+    { name: 'quick', help: '2-second loads, two rounds' },
+    { name: 'seconds', value: 'N', help: 'seconds per load (5)' },
+    { name: 'rounds', value: 'N', help: 'rounds (3; 2 with --quick)' },
+    { name: 'in-flight', value: 'N', help: 'requests in flight (64)' },
+  ],
+});
 const root = REPO_ROOT;
 const flag = numberFlag;
 const quick = process.argv.includes('--quick');

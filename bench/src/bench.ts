@@ -28,7 +28,25 @@ import type { RunRecord, StepKey, StepRecord } from './report/render';
 import { writeReport } from './report/render';
 import { targetsTable, verdictOf } from './report/targets';
 import { REPO_ROOT, runBench } from './results';
+import { checkArgs } from './usage';
 
+checkArgs({
+  command: 'npm run bench --',
+  summary:
+    'Every scenario of issue 8 in one run (about 40 minutes on a 2-core machine), one step after the\n' +
+    'other, gathered into bench/results/report.md, report.json and report.svg.',
+  options: [
+    { name: 'quick', help: 'a short run: one round, a smaller world and history (3 to 4 minutes)' },
+    { name: 'profile', help: 'also CPU-profile the session service and the worker (adds 1-2 minutes)' },
+    {
+      name: 'only',
+      value: 'a,b',
+      choices: ['compare', 'profile', 'capacity', 'replay'],
+      help: 'run these steps only',
+    },
+    { name: 'render', help: 'write report.md again from the results on disk; runs nothing' },
+  ],
+});
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const profile = args.includes('--profile');

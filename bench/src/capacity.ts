@@ -25,7 +25,45 @@ import { pickPlayers, sessionStartPart } from './capacity/session-start';
 import { startStack } from './capacity/stack';
 import { workerPart } from './capacity/worker-part';
 import { loadWorld } from './capacity/world';
+import { checkArgs } from './usage';
 
+checkArgs({
+  command: 'npm run bench:capacity --',
+  summary:
+    'Session start on a 1,000,000-entity world, worker catch-up after a 5-minute backlog and\n' +
+    'event-to-durable lag at half load, on a stack of its own (about 8 minutes in full).',
+  options: [
+    { name: 'quick', help: 'a world of a tenth the size, one round, shorter loads' },
+    {
+      name: 'rounds',
+      value: 'N',
+      help: 'interleaved rounds of the worker and lag parts (3; 1 with --quick)',
+    },
+    { name: 'start-rounds', value: 'N', help: 'rounds of session starts (7; 1 with --quick)' },
+    { name: 'only', value: 'a,b', choices: ['start', 'worker', 'lag'], help: 'these parts only' },
+    { name: 'no-profile', help: 'skip the profiled catch-up round' },
+    {
+      name: 'scale',
+      value: 'N',
+      help: 'world size as a fraction of 1,000,000 entities (1; 0.1 with --quick)',
+    },
+    { name: 'backlog-seconds', value: 'N', help: 'seconds of play in the backlog (300; 30 with --quick)' },
+    { name: 'backlog-rate', value: 'N', help: 'events per second of that play (2,000)' },
+    {
+      name: 'distinct-events',
+      value: 'N',
+      help: 'events of the all-distinct load (100,000; 20,000 with --quick)',
+    },
+    { name: 'append-batch', value: 'N', help: 'events per append in the lag part (10)' },
+    {
+      name: 'saturation-seconds',
+      value: 'N',
+      help: "seconds of the lag part's saturation load (5; 3 with --quick)",
+    },
+    { name: 'lag-seconds', value: 'N', help: 'seconds of each half load (20; 8 with --quick)' },
+    { name: 'render', help: 'write capacity.md again from capacity.json; runs nothing' },
+  ],
+});
 const root = join(__dirname, '..', '..');
 const out = join(root, 'bench', 'results');
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);

@@ -37,7 +37,39 @@ import type { EmmettLoad } from './emmett';
 import { loadEmmett } from './emmett';
 import { REPO_ROOT, runBench } from './results';
 import { gameMix, hotEntities } from './workload';
+import { checkArgs } from './usage';
 
+checkArgs({
+  command: 'npm run bench:compare --',
+  summary:
+    'Lorekeeper beside the raw Redis Function ceiling, a bare NestJS NATS echo, write-through and\n' +
+    "Emmett's PostgreSQL store, open loop to saturation, interleaved (about 25 minutes in full).",
+  options: [
+    { name: 'quick', help: 'two rounds of 1-second steps and a shorter ramp' },
+    { name: 'rounds', value: 'N', help: 'interleaved rounds (3; 2 with --quick)' },
+    { name: 'seconds', value: 'N', help: 'seconds per load step (3; 1 with --quick)' },
+    {
+      name: 'only',
+      value: 'a,b',
+      choices: [
+        'lorekeeper-1',
+        'lorekeeper-20',
+        'echo',
+        'ceiling-1',
+        'ceiling-20',
+        'write-through',
+        'emmett-log',
+        'emmett-projected',
+      ],
+      help: 'these contenders only',
+    },
+    { name: 'scenarios', value: 'a,b', choices: ['game-mix', 'hot-entities'], help: 'these scenarios only' },
+    {
+      name: 'profile',
+      help: 'profile the session service instead (writes compare-profile.md and .json only)',
+    },
+  ],
+});
 const root = REPO_ROOT;
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {

@@ -36,7 +36,18 @@ import { uniqueDatabaseUrl } from '@lorekeeper/testing';
 import type { Kysely } from 'kysely';
 import { REPO_ROOT, numberFlag, runBench, writeResults } from './results';
 import { median } from './stats';
+import { checkArgs } from './usage';
 
+checkArgs({
+  command: 'npm run bench:replay --',
+  summary: '`lorekeeper state --at` on a 1,000,000-event history, against the same fold without snapshots.',
+  options: [
+    { name: 'quick', help: '200,000 events, one round' },
+    { name: 'events', value: 'N', help: 'events in the archive (1,000,000)' },
+    { name: 'snapshot-every', value: 'N', help: 'events between replay snapshots (100,000)' },
+    { name: 'rounds', value: 'N', help: 'rounds (3; 1 with --quick)' },
+  ],
+});
 const exec = promisify(execFile);
 const root = REPO_ROOT;
 const flag = numberFlag;

@@ -39,7 +39,18 @@ import { spawnService, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@l
 import { numberFlag, runBench, writeResults } from './results';
 import { median } from './stats';
 import { writeThrough } from './write-through';
+import { checkArgs } from './usage';
 
+checkArgs({
+  command: 'npm run bench:worker --',
+  summary: 'Worker catch-up of a backlog beside naive write-through of the same events.',
+  options: [
+    { name: 'quick', help: '20,000 events, one round' },
+    { name: 'events', value: 'N', help: 'events in the backlog (50,000)' },
+    { name: 'naive-events', value: 'N', help: 'events written through (5,000)' },
+    { name: 'rounds', value: 'N', help: 'rounds (3; 1 with --quick)' },
+  ],
+});
 const flag = numberFlag;
 const quick = process.argv.includes('--quick');
 const EVENTS = flag('events', quick ? 20_000 : 50_000);
