@@ -165,7 +165,7 @@ export class CampaignConsumer {
   private async foldAll(entries: ReadEntry[], now: number, loaded = false): Promise<number> {
     try {
       // One query for every entity these entries touch that is not cached yet.
-      if (!loaded) await this.loadMissing(entries.flatMap((entry) => (entry.ok ? [entry.event] : [])));
+      if (!loaded) await this.loadMissing(eventsOf(entries));
     } catch (error) {
       this.unfolded = entries;
       if (!isUnavailable(error)) throw error;
@@ -235,7 +235,7 @@ export class CampaignConsumer {
    * missing and handles Postgres being unreachable.
    */
   private async prefetch(entries: readonly ReadEntry[]): Promise<void> {
-    const ids = this.fold.missing(entries.flatMap((entry) => (entry.ok ? [entry.event] : [])));
+    const ids = this.fold.missing(eventsOf(entries));
     const generation = this.fold.generation;
     try {
       if (ids.length > 0) {
@@ -407,4 +407,11 @@ export class CampaignConsumer {
       backlog.oldestAt === undefined ? 0 : (now - backlog.oldestAt) / 1_000,
     );
   }
+}
+
+/** The decoded events of a read (a loop: a read of 1,000 entries made 1,000 arrays with flatMap). */
+function eventsOf(entries: readonly ReadEntry[]): StreamEvent[] {
+  const events: StreamEvent[] = [];
+  for (const entry of entries) if (entry.ok) events.push(entry.event);
+  return events;
 }
