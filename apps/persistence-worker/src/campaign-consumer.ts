@@ -2,17 +2,10 @@ import { isUnavailable } from '@lorekeeper/config';
 import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
 import { findEntities, recordDeadLetter, setCampaignStatus } from '@lorekeeper/pg-store';
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
-import {
-  acknowledge,
-  claimPending,
-  ensureGroup,
-  readSession,
-  trimBelow,
-  withoutJson,
-} from '@lorekeeper/redis-store';
+import { claimPending, ensureGroup, readSession, withoutJson } from '@lorekeeper/redis-store';
 import { CampaignFold } from './campaign-fold';
 import type { WorkerDeps } from './deps';
-import { FencedError, SessionGoneError, flushCampaign } from './flush';
+import { FencedError, SessionGoneError, acknowledgeFlushed, commitFlush } from './flush';
 import { ReplaySnapshots } from './replay-snapshots';
 import { READ_COUNT, StreamReader, isBacklog } from './stream-reader';
 
@@ -321,27 +314,16 @@ export class CampaignConsumer {
     if (trigger === this.requested) this.requested = undefined;
     this.flushing = (async () => {
       try {
-        if (batch.to.seq > batch.from.seq) {
-          // Never write the fold of a session Redis lost: the game may have started again from the
-          // checkpoint, and moving it now would hand that new session's seqs out twice. Checked
-          // inside the flush's transaction, where no session start can pass it (flushCampaign).
-          const result = await flushCampaign(
-            this.deps.db,
-            this.campaignId,
-            batch,
-            trigger,
-            async () => !(await this.sessionGone()),
-          );
-          this.deps.metrics.rowsWritten.inc(
-            { kind: 'entity' },
-            result.entitiesWritten + result.entitiesDeleted,
-          );
-          this.deps.metrics.rowsWritten.inc({ kind: 'event' }, result.eventsArchived);
-          if (Math.random() < this.deps.config.worker.crashAfterCommit) {
-            // Crash tests: die in the window between the Postgres commit and the XACK.
-            process.kill(process.pid, 'SIGKILL');
-          }
-        }
+        // Never write the fold of a session Redis lost: the game may have started again from the
+        // checkpoint, and moving it now would hand that new session's seqs out twice. Checked inside
+        // the flush's transaction, where no session start can pass it (flushCampaign).
+        await commitFlush(
+          this.deps,
+          this.campaignId,
+          batch,
+          trigger,
+          async () => !(await this.sessionGone()),
+        );
         this.fold.committed(batch);
         this.snapshots.afterFlush(batch);
         this.deps.logger.debug(
@@ -358,13 +340,7 @@ export class CampaignConsumer {
         this.lastFlushAt = Date.now();
         this.deps.metrics.flushes.inc({ trigger, outcome: 'ok' });
         this.deps.metrics.flushSeconds.observe((performance.now() - started) / 1_000);
-        // Only now, with the checkpoint durable: acknowledge, then trim what nobody needs.
-        await acknowledge(this.deps.redis, this.campaignId, batch.streamIds);
-        await trimBelow(
-          this.deps.redis,
-          this.campaignId,
-          batch.to.seq - this.deps.config.worker.streamKeep + 1,
-        );
+        await acknowledgeFlushed(this.deps, this.campaignId, batch);
       } catch (error) {
         this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });
         if (error instanceof SessionGoneError) {

@@ -8,7 +8,9 @@ import {
   recordSync,
   upsertEntities,
 } from '@lorekeeper/pg-store';
+import { acknowledge, trimBelow } from '@lorekeeper/redis-store';
 import type { FlushBatch } from './campaign-fold';
+import type { WorkerDeps } from './deps';
 
 export interface FlushResult {
   readonly entitiesWritten: number;
@@ -80,4 +82,33 @@ export async function flushCampaign(
     });
     return { entitiesWritten, entitiesDeleted, eventsArchived, durationMs };
   });
+}
+
+/**
+ * A consumer's flush as the worker runs it: `flushCampaign`, counted in the worker's metrics. A batch
+ * that moves nothing (only redeliveries to acknowledge) writes nothing. Crash tests die here, in the
+ * window between the Postgres commit and the XACK (`WORKER_CRASH_AFTER_COMMIT`).
+ */
+export async function commitFlush(
+  deps: WorkerDeps,
+  campaignId: string,
+  batch: FlushBatch,
+  trigger: SyncTrigger,
+  sessionCurrent: () => Promise<boolean>,
+): Promise<void> {
+  if (batch.to.seq <= batch.from.seq) return;
+  const result = await flushCampaign(deps.db, campaignId, batch, trigger, sessionCurrent);
+  deps.metrics.rowsWritten.inc({ kind: 'entity' }, result.entitiesWritten + result.entitiesDeleted);
+  deps.metrics.rowsWritten.inc({ kind: 'event' }, result.eventsArchived);
+  if (Math.random() < deps.config.worker.crashAfterCommit) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Only once the batch's checkpoint is durable: acknowledge its entries, then trim what nobody needs. */
+export async function acknowledgeFlushed(
+  deps: WorkerDeps,
+  campaignId: string,
+  batch: FlushBatch,
+): Promise<void> {
+  await acknowledge(deps.redis, campaignId, batch.streamIds);
+  await trimBelow(deps.redis, campaignId, batch.to.seq - deps.config.worker.streamKeep + 1);
 }
