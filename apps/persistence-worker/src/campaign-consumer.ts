@@ -325,6 +325,7 @@ export class CampaignConsumer {
           async () => !(await this.sessionGone()),
         );
         this.fold.committed(batch);
+        this.deps.announceDurable?.(this.campaignId, batch.to.seq);
         this.snapshots.afterFlush(batch);
         this.deps.logger.debug(
           {

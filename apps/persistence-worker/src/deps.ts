@@ -16,4 +16,9 @@ export interface WorkerDeps {
   readonly logger: Logger;
   /** This process's consumer name in every campaign's group, and its lease value. */
   readonly workerId: string;
+  /**
+   * Told of each flush committed, with the campaign's checkpoint after it; the service publishes it
+   * on `lorekeeper.durable.<id>`, where a session service waiting for a major event hears it.
+   */
+  readonly announceDurable?: (campaignId: string, seq: number) => void;
 }

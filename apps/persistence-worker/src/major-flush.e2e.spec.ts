@@ -1,4 +1,6 @@
-import { readSyncLog } from '@lorekeeper/pg-store';
+import { readCheckpoint, readSyncLog } from '@lorekeeper/pg-store';
+import type { DurableNotice } from '@lorekeeper/protocol';
+import { durableSubject } from '@lorekeeper/protocol';
 import { campaignKeys } from '@lorekeeper/redis-store';
 import { tinyWorld, waitUntil } from '@lorekeeper/testing';
 import type { System } from './test/system';
@@ -53,5 +55,23 @@ describe('a major event', () => {
     expect(flushes.map(({ trigger, fromSeq, toSeq }) => ({ trigger, fromSeq, toSeq }))).toEqual([
       { trigger: 'major', fromSeq: 1, toSeq: 24 },
     ]);
+  });
+
+  it('is announced once durable: the worker publishes each flush it commits on lorekeeper.durable.<id>', async () => {
+    const campaignId = await h.createCampaign(tinyWorld);
+    const sessionId = await h.startSession(campaignId, ['player:alice']);
+    const notices: DurableNotice[] = [];
+    const subscription = h.nats.subscribe(durableSubject(campaignId), {
+      callback: (_error, message) => notices.push(JSON.parse(message.string()) as DurableNotice),
+    });
+    await h.nats.flush();
+    await h.request(campaignId, 'append', { sessionId, events: [questStarted('quest:rats')] });
+    const reply = (await h.request(campaignId, 'append', { sessionId, events: [questDone('quest:rats')] }))
+      .body as { seq: number; durable: boolean };
+    expect(reply).toMatchObject({ seq: 2, durable: true });
+    await waitUntil(async () => notices.length > 0, 5_000, 'a notice of the flush');
+    subscription.unsubscribe();
+    expect(notices).toEqual([{ campaignId, seq: 2 }]);
+    expect((await readCheckpoint(h.db.db, campaignId)).seq).toBe(2);
   });
 });

@@ -6,8 +6,8 @@ import type { Config } from '@lorekeeper/config';
 import { referenceRegistry } from '@lorekeeper/domain';
 import { closeAll, connectAll, storeReadiness } from '@lorekeeper/runtime';
 import { portOf, startOpsServer } from '@lorekeeper/ops';
-import type { FlushRequest } from '@lorekeeper/protocol';
-import { FLUSH_REQUEST_SUBSCRIPTION } from '@lorekeeper/protocol';
+import type { DurableNotice, FlushRequest } from '@lorekeeper/protocol';
+import { FLUSH_REQUEST_SUBSCRIPTION, durableSubject } from '@lorekeeper/protocol';
 import type { WorkerDeps } from './deps';
 import { createWorkerMetrics } from './ops/metrics';
 import { Worker } from './worker';
@@ -26,7 +26,15 @@ export async function startPersistenceWorker(config: Config, logger: Logger): Pr
 
   const metrics = createWorkerMetrics();
   const workerId = `worker-${randomUUID()}`;
-  const deps: WorkerDeps = { config, registry: referenceRegistry, ...connections, metrics, logger, workerId };
+  const deps: WorkerDeps = {
+    config,
+    registry: referenceRegistry,
+    ...connections,
+    metrics,
+    logger,
+    workerId,
+    announceDurable: (campaignId, seq) => announceDurable(connections.nats, campaignId, seq, logger),
+  };
   const worker = new Worker(deps);
   const flushRequests = listenForFlushRequests(connections.nats, worker, logger);
   worker.start();
@@ -50,6 +58,16 @@ export async function startPersistenceWorker(config: Config, logger: Logger): Pr
       await closeAll(connections);
     },
   };
+}
+
+/** Best effort: a session service that misses the notice reads the checkpoint on its own soon after. */
+function announceDurable(nats: NatsConnection, campaignId: string, seq: number, logger: Logger): void {
+  const notice: DurableNotice = { campaignId, seq };
+  try {
+    nats.publish(durableSubject(campaignId), JSON.stringify(notice));
+  } catch (error) {
+    logger.debug({ err: error, campaignId }, 'could not announce a flush');
+  }
 }
 
 function listenForFlushRequests(nats: NatsConnection, worker: Worker, logger: Logger): Subscription {

@@ -42,6 +42,10 @@ export class Worker {
   private readonly snapshots = new Map<string, ReplaySnapshots>();
   private readonly copySlots = new CopySlots();
   private running = false;
+  /** Ends the loop's idle sleep (see requestFlush). */
+  private wakeUp: (() => void) | undefined;
+  /** A request came since the loop's last reads began: it reads again without sleeping. */
+  private woken = false;
   private loop: Promise<void> | undefined;
   private renewal: NodeJS.Timeout | undefined;
   private renewing = false;
@@ -95,9 +99,17 @@ export class Worker {
     await removeWorker(this.deps.redis, this.deps.workerId).catch(() => undefined);
   }
 
-  /** A save or session end for `campaignId`; only the owner acts on it. */
+  /**
+   * A save or session end for `campaignId`, or an append of a major event waiting to be durable; only
+   * the owner acts on it. Either way the loop reads at once instead of after its idle sleep; a major
+   * event then makes its own flush, so it asks for nothing more.
+   */
   requestFlush(campaignId: string, trigger: SyncTrigger): void {
-    this.consumers.get(campaignId)?.requestFlush(trigger);
+    const consumer = this.consumers.get(campaignId);
+    if (!consumer) return;
+    if (trigger !== 'major') consumer.requestFlush(trigger);
+    this.woken = true;
+    this.wakeUp?.();
   }
 
   private async run(): Promise<void> {
@@ -105,6 +117,7 @@ export class Worker {
     while (this.running) {
       const now = Date.now();
       let handled = 0;
+      this.woken = false;
       try {
         if (now >= this.nextDiscovery) {
           await this.discover();
@@ -122,12 +135,14 @@ export class Worker {
         );
         await sleep(500);
       }
-      if (handled === 0) {
+      if (handled === 0 && !this.woken) {
         // Nothing read: wait a little, or less when a consumer waits only for its flush to finish
         // (catching up, it has folded as far as the backlog bound allows), so the next flush starts
-        // as soon as Postgres is free instead of up to IDLE_SLEEP_MS later.
+        // as soon as Postgres is free instead of up to IDLE_SLEEP_MS later; a request ends it too.
         const flushes = [...this.consumers.values()].flatMap((consumer) => consumer.waitingFor ?? []);
-        await sleepUnless(IDLE_SLEEP_MS, flushes);
+        const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
+        await sleepUnless(IDLE_SLEEP_MS, [...flushes, woken]);
+        this.wakeUp = undefined;
       }
     }
   }

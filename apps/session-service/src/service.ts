@@ -41,7 +41,8 @@ export async function startSessionService(
   // Many requests in flight, each a few Redis commands: let them share writes.
   const connections = await connectAll(config, 'lorekeeper-session-service', { autoPipelining: true });
   const metrics = createSessionMetrics();
-  const durability = options.durability ?? new CheckpointPollingWaiter(connections.db);
+  const durability =
+    options.durability ?? new CheckpointPollingWaiter(connections.db).listen(connections.nats);
   const deps: SessionDeps = {
     config,
     registry: referenceRegistry,

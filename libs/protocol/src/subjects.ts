@@ -50,5 +50,26 @@ export const FLUSH_REQUEST_SUBSCRIPTION = 'lorekeeper.flush.*';
 
 export interface FlushRequest {
   readonly campaignId: string;
-  readonly trigger: 'manual' | 'session-end';
+  /**
+   * `major`: an append holding a major event waits for it to be durable; the worker reads the stream
+   * at once instead of at its next poll, and the event itself makes the flush.
+   */
+  readonly trigger: 'manual' | 'session-end' | 'major';
+}
+
+/**
+ * Internal: a persistence worker announces each flush it commits, so the session service answers an
+ * append waiting for its major event to be durable at once instead of at its next look at the
+ * checkpoint. Pub/sub, at most once: the waiting append still reads the checkpoint now and then.
+ */
+export function durableSubject(campaignId: string): string {
+  return `lorekeeper.durable.${campaignId}`;
+}
+
+export const DURABLE_SUBSCRIPTION = 'lorekeeper.durable.*';
+
+export interface DurableNotice {
+  readonly campaignId: string;
+  /** The campaign's checkpoint after the flush: every event up to it is in Postgres. */
+  readonly seq: number;
 }

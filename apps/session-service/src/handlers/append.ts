@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventMeta } from '@lorekeeper/domain';
 import { LorekeeperError, encodeEntity, neighbourhood, parseEvent, referencesOf } from '@lorekeeper/domain';
 import { loadRegionContents } from '@lorekeeper/pg-store';
-import type { AppendReply, AppendRequest, EventsNotification } from '@lorekeeper/protocol';
-import { eventsSubject } from '@lorekeeper/protocol';
+import type { AppendReply, AppendRequest, EventsNotification, FlushRequest } from '@lorekeeper/protocol';
+import { eventsSubject, flushRequestSubject } from '@lorekeeper/protocol';
 import {
   commitBatch,
   type LiveEntity,
@@ -74,6 +74,7 @@ export async function appendEvents(
     await makeNeighbourhoodsLive(deps, campaignId, request.sessionId, committed.batch);
     deps.metrics.eventsAppended.inc(committed.batch.events.length);
   }
+  if (committed.batch?.major) askForFlush(deps, campaignId);
   const durable =
     committed.record.m === 1 &&
     (await deps.durability.waitFor(campaignId, lastSeq, deps.config.sessionService.durableWaitMs));
@@ -259,6 +260,20 @@ function publish(deps: SessionDeps, campaignId: string, firstSeq: number, batch:
   } catch (error) {
     // The batch is committed; followers can catch up from the stream. Never fail the append here.
     deps.logger.warn({ err: error, campaignId }, 'could not publish the committed batch');
+  }
+}
+
+/**
+ * The batch holds a major event, and its reply waits until Postgres has it: tell the workers, so the
+ * one holding the campaign reads it now rather than at its next poll of the stream (the event itself
+ * makes it flush). Best effort: the worker polls anyway.
+ */
+function askForFlush(deps: SessionDeps, campaignId: string): void {
+  const request: FlushRequest = { campaignId, trigger: 'major' };
+  try {
+    deps.nats.publish(flushRequestSubject(campaignId), JSON.stringify(request));
+  } catch (error) {
+    deps.logger.warn({ err: error, campaignId }, 'could not ask the workers to flush a major event');
   }
 }
 

@@ -1,0 +1,85 @@
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import { INITIAL_CHECKPOINT, advanceCheckpoint, insertCampaign } from '@lorekeeper/pg-store';
+import type { DurableNotice } from '@lorekeeper/protocol';
+import { durableSubject } from '@lorekeeper/protocol';
+import type { ServerProcess, TestDatabase } from '@lorekeeper/testing';
+import { createTestDatabase, startPrivateNats } from '@lorekeeper/testing';
+import { CheckpointPollingWaiter } from './durability';
+
+// The waiter reads the checkpoint only once a minute here: an answer within the test's few seconds
+// can only come from the notice.
+const ONCE_A_MINUTE = 60_000;
+
+let database: TestDatabase;
+let natsServer: ServerProcess;
+let nats: NatsConnection;
+
+beforeAll(async () => {
+  database = await createTestDatabase('durability');
+  natsServer = await startPrivateNats();
+  nats = await connect({ servers: natsServer.url });
+  await database.db.transaction().execute(async (trx) => {
+    await insertCampaign(trx, { id: 'c1', name: 'One' });
+    await insertCampaign(trx, { id: 'c2', name: 'Two' });
+  });
+});
+afterAll(async () => {
+  await nats.close();
+  await natsServer.stop();
+  await database.destroy();
+});
+
+/** A flush's commit, as far as the waiter can tell: the checkpoint moves from 0 to `seq`. */
+const moveCheckpointTo = (campaignId: string, seq: number) =>
+  database.db
+    .transaction()
+    .execute((trx) => advanceCheckpoint(trx, campaignId, INITIAL_CHECKPOINT, { seq, streamId: `${seq}-0` }));
+const announce = (notice: DurableNotice) =>
+  nats.publish(durableSubject(notice.campaignId), JSON.stringify(notice));
+/** The waiter's answer, or 'still waiting' if it has none after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'still waiting'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still waiting'>(
+    (resolve) => (timer = setTimeout(() => resolve('still waiting'), ms)),
+  );
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('waiting for a major event to be durable', () => {
+  it("answers when a worker announces the campaign's flush, reading the checkpoint again then", async () => {
+    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE).listen(nats);
+    await nats.flush();
+    try {
+      const waiting = waiter.waitFor('c1', 5, 30_000);
+      // A notice of another campaign, and one that comes before the checkpoint reaches seq 5, change
+      // nothing: the waiter reads the checkpoint and goes on waiting.
+      announce({ campaignId: 'c3', seq: 9 });
+      announce({ campaignId: 'c1', seq: 3 });
+      expect(await within(waiting, 500)).toBe('still waiting');
+
+      await moveCheckpointTo('c1', 5);
+      expect(await within(waiting, 500)).toBe('still waiting');
+      announce({ campaignId: 'c1', seq: 5 });
+      expect(await within(waiting, 5_000)).toBe(true);
+    } finally {
+      waiter.close();
+    }
+  });
+
+  it('still reads the checkpoint on its own without a notice, and says false at the deadline', async () => {
+    const waiter = new CheckpointPollingWaiter(database.db, 50).listen(nats);
+    try {
+      const waiting = waiter.waitFor('c2', 5, 5_000);
+      await moveCheckpointTo('c2', 5);
+      expect(await waiting).toBe(true);
+      expect(await waiter.waitFor('c2', 6, 300)).toBe(false);
+    } finally {
+      waiter.close();
+    }
+  });
+});
