@@ -42,10 +42,11 @@ export class Worker {
   private readonly snapshots = new Map<string, ReplaySnapshots>();
   private readonly copySlots = new CopySlots();
   private running = false;
-  /** Ends the loop's idle sleep (see requestFlush). */
-  private wakeUp: (() => void) | undefined;
-  /** A request came since the loop's last reads began: it reads again without sleeping. */
-  private woken = false;
+  /**
+   * Settles the current iteration's `woken` promise (see requestFlush): a request during the loop's
+   * reads skips its idle sleep, one during the sleep ends it.
+   */
+  private wakeUp: () => void = () => undefined;
   private loop: Promise<void> | undefined;
   private renewal: NodeJS.Timeout | undefined;
   private renewing = false;
@@ -108,8 +109,7 @@ export class Worker {
     const consumer = this.consumers.get(campaignId);
     if (!consumer) return;
     if (trigger !== 'major') consumer.requestFlush(trigger);
-    this.woken = true;
-    this.wakeUp?.();
+    this.wakeUp();
   }
 
   private async run(): Promise<void> {
@@ -117,7 +117,7 @@ export class Worker {
     while (this.running) {
       const now = Date.now();
       let handled = 0;
-      this.woken = false;
+      const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
       try {
         if (now >= this.nextDiscovery) {
           await this.discover();
@@ -135,14 +135,12 @@ export class Worker {
         );
         await sleep(500);
       }
-      if (handled === 0 && !this.woken) {
+      if (handled === 0) {
         // Nothing read: wait a little, or less when a consumer waits only for its flush to finish
         // (catching up, it has folded as far as the backlog bound allows), so the next flush starts
         // as soon as Postgres is free instead of up to IDLE_SLEEP_MS later; a request ends it too.
         const flushes = [...this.consumers.values()].flatMap((consumer) => consumer.waitingFor ?? []);
-        const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
         await sleepUnless(IDLE_SLEEP_MS, [...flushes, woken]);
-        this.wakeUp = undefined;
       }
     }
   }

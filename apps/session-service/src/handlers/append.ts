@@ -74,10 +74,7 @@ export async function appendEvents(
     await makeNeighbourhoodsLive(deps, campaignId, request.sessionId, committed.batch);
     deps.metrics.eventsAppended.inc(committed.batch.events.length);
   }
-  if (committed.batch?.major) askForFlush(deps, campaignId);
-  const durable =
-    committed.record.m === 1 &&
-    (await deps.durability.waitFor(campaignId, lastSeq, deps.config.sessionService.durableWaitMs));
+  const durable = committed.record.m === 1 && (await waitUntilDurable(deps, campaignId, lastSeq));
   return {
     seq: lastSeq,
     results: committed.record.r.map(([entityId, version], i) => ({
@@ -264,17 +261,19 @@ function publish(deps: SessionDeps, campaignId: string, firstSeq: number, batch:
 }
 
 /**
- * The batch holds a major event, and its reply waits until Postgres has it: tell the workers, so the
- * one holding the campaign reads it now rather than at its next poll of the stream (the event itself
- * makes it flush). Best effort: the worker polls anyway.
+ * The batch holds a major event (committed now, or by an earlier request with the same key), so its
+ * reply waits until Postgres has it, up to DURABLE_WAIT_MS. First tell the workers, so the one holding
+ * the campaign reads the stream now rather than at its next poll (the event itself makes it flush);
+ * best effort, since the worker polls anyway.
  */
-function askForFlush(deps: SessionDeps, campaignId: string): void {
+async function waitUntilDurable(deps: SessionDeps, campaignId: string, lastSeq: number): Promise<boolean> {
   const request: FlushRequest = { campaignId, trigger: 'major' };
   try {
     deps.nats.publish(flushRequestSubject(campaignId), JSON.stringify(request));
   } catch (error) {
     deps.logger.warn({ err: error, campaignId }, 'could not ask the workers to flush a major event');
   }
+  return deps.durability.waitFor(campaignId, lastSeq, deps.config.sessionService.durableWaitMs);
 }
 
 /**
