@@ -20,13 +20,11 @@ import {
   advanceCheckpoint,
   archiveEvents,
   createDatabase,
-  createInitialSnapshot,
+  createCampaignFromWorld,
   createSnapshot,
   dropDatabase,
   ensureDatabaseExists,
   findSnapshotAtOrBefore,
-  insertCampaign,
-  insertEntities,
   migrateToLatest,
   upsertEntities,
 } from '@lorekeeper/pg-store';
@@ -115,9 +113,7 @@ async function recordHistory(db: Kysely<Database>): Promise<void> {
       : e,
   );
   await db.transaction().execute(async (trx) => {
-    await insertCampaign(trx, { id: CAMPAIGN, name: 'Replay bench' });
-    await insertEntities(trx, CAMPAIGN, entities);
-    await createInitialSnapshot(trx, CAMPAIGN);
+    await createCampaignFromWorld(trx, { id: CAMPAIGN, name: 'Replay bench' }, entities);
   });
   const state = new Map(entities.map((e) => [e.id, e]));
   let checkpoint: Checkpoint = INITIAL_CHECKPOINT;

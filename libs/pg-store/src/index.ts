@@ -27,6 +27,7 @@ export {
   type NewCampaignRow,
 } from './campaigns/campaign.table';
 export { insertCampaign } from './campaigns/insert-campaign';
+export { createCampaignFromWorld } from './campaigns/create-campaign';
 export { findCampaign } from './campaigns/find-campaign';
 export { advanceCheckpoint, lockCheckpoint, readCheckpoint } from './campaigns/checkpoint';
 export { campaignsWithStatus, setCampaignStatus } from './campaigns/campaign-status';

@@ -6,7 +6,7 @@ import {
   CREATED_SNAPSHOT,
   advanceCheckpoint,
   archiveEvents,
-  createInitialSnapshot,
+  createCampaignFromWorld,
   insertCampaign,
   insertEntities,
   insertSnapshot,
@@ -61,9 +61,7 @@ export async function writeWorldDocument(
   world: WorldDocument,
 ): Promise<void> {
   await inCreatingTransaction(db, campaignId, async (trx) => {
-    await insertCampaign(trx, { id: campaignId, name: world.name });
-    await insertEntities(trx, campaignId, world.entities);
-    await createInitialSnapshot(trx, campaignId);
+    await createCampaignFromWorld(trx, { id: campaignId, name: world.name }, world.entities);
   });
 }
 

@@ -7,10 +7,8 @@ import type { Database } from '@lorekeeper/pg-store';
 import {
   advanceCheckpoint,
   archiveEvents,
-  createInitialSnapshot,
+  createCampaignFromWorld,
   deleteEntities,
-  insertCampaign,
-  insertEntities,
   readCheckpoint,
   streamEntities,
   upsertEntities,
@@ -83,9 +81,7 @@ export async function flush(
 /** A campaign made from the tiny world, then played for two flushes (seq 3 was a transient event). */
 export async function campaignWithHistory(db: Kysely<Database>, campaignId: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await insertCampaign(trx, { id: campaignId, name: tinyWorld.name });
-    await insertEntities(trx, campaignId, tinyWorld.entities);
-    await createInitialSnapshot(trx, campaignId);
+    await createCampaignFromWorld(trx, { id: campaignId, name: tinyWorld.name }, tinyWorld.entities);
   });
   const state = new Map(tinyWorld.entities.map((e) => [e.id, e]));
   await flush(db, campaignId, state, [

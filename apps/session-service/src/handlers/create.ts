@@ -1,5 +1,5 @@
 import { LorekeeperError, parseWorldDocument } from '@lorekeeper/domain';
-import { createInitialSnapshot, insertCampaign, insertEntities } from '@lorekeeper/pg-store';
+import { createCampaignFromWorld } from '@lorekeeper/pg-store';
 import type { CreateReply } from '@lorekeeper/protocol';
 import type { SessionDeps } from '../deps';
 
@@ -25,10 +25,8 @@ export async function createCampaign(
       `create takes a world document with seq 0, found seq ${world.seq}`,
     );
   }
-  await deps.db.transaction().execute(async (trx) => {
-    await insertCampaign(trx, { id: campaignId, name: world.name });
-    await insertEntities(trx, campaignId, world.entities);
-    await createInitialSnapshot(trx, campaignId);
-  });
+  await deps.db
+    .transaction()
+    .execute((trx) => createCampaignFromWorld(trx, { id: campaignId, name: world.name }, world.entities));
   return { campaignId, entities: world.entities.length };
 }
