@@ -2,7 +2,7 @@
  * `npm run bench`: every scenario of issue 8 in one command, gathered into one report.
  *
  *   npm run bench [-- --quick] [-- --profile] [-- --only compare,capacity,replay]
- *   node bench/dist/bench.js --render    (report.md again from the results on disk, after a wording change)
+ *   node bench/dist/bench.js --render    (report.md and compare.md again from the results on disk, after a wording change)
  *
  * Each step is a benchmark script run as a child process, one after the other (never two at once:
  * they would share the cores they measure), writing its own results in bench/results as before:
@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { CompareData } from './compare-data';
+import { writeCompareReport } from './compare-report';
 import type { CompareProfile } from './compare-profile';
 import type { CapacityData, ReplayData, ReportInputs } from './report/inputs';
 import { readJson } from './report/inputs';
@@ -44,7 +45,7 @@ checkArgs({
       choices: ['compare', 'profile', 'capacity', 'replay'],
       help: 'run these steps only',
     },
-    { name: 'render', help: 'write report.md again from the results on disk; runs nothing' },
+    { name: 'render', help: 'write report.md and compare.md again from the results on disk; runs nothing' },
   ],
 });
 const args = process.argv.slice(2);
@@ -153,10 +154,15 @@ function report(run: RunRecord): void {
   );
 }
 
-/** `--render`: the last run's record from report.json, the figures from the step files on disk. */
+/**
+ * `--render`: the last run's record from report.json, the figures from the step files on disk;
+ * compare.md (and its chart) again from compare.json too, so its wording follows the code.
+ */
 function render(): void {
   const saved = readJson<{ run: RunRecord }>(resultsDir, 'report');
   if (!saved) throw new Error(`no report.json in ${resultsDir} to render again: run \`npm run bench\` first`);
+  const compare = readJson<CompareData>(resultsDir, 'compare');
+  if (compare) writeCompareReport(resultsDir, compare);
   report(saved.run);
 }
 
