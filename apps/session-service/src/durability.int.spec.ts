@@ -1,6 +1,6 @@
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
-import { INITIAL_CHECKPOINT, advanceCheckpoint, insertCampaign } from '@lorekeeper/pg-store';
+import { INITIAL_CHECKPOINT, advanceCheckpoint, insertCampaign, readCheckpoint } from '@lorekeeper/pg-store';
 import type { DurableNotice } from '@lorekeeper/protocol';
 import { durableSubject } from '@lorekeeper/protocol';
 import type { ServerProcess, TestDatabase } from '@lorekeeper/testing';
@@ -22,6 +22,7 @@ beforeAll(async () => {
   await database.db.transaction().execute(async (trx) => {
     await insertCampaign(trx, { id: 'c1', name: 'One' });
     await insertCampaign(trx, { id: 'c2', name: 'Two' });
+    await insertCampaign(trx, { id: 'c4', name: 'Four' });
   });
 });
 afterAll(async () => {
@@ -81,5 +82,44 @@ describe('waiting for a major event to be durable', () => {
     } finally {
       waiter.close();
     }
+  });
+
+  it('shares each read of the checkpoint among the appends waiting on a campaign', async () => {
+    let reads = 0;
+    const countedRead = async (campaignId: string) => {
+      reads += 1;
+      return (await readCheckpoint(database.db, campaignId)).seq;
+    };
+    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, countedRead).listen(nats);
+    await nats.flush();
+    try {
+      // Ten appends begin to wait at once: the first read is shared, plus at most one after it.
+      const waits = Array.from({ length: 10 }, (_, i) => waiter.waitFor('c4', 11 + i, 30_000));
+      expect(await within(Promise.all(waits), 300)).toBe('still waiting');
+      expect(reads).toBeLessThanOrEqual(2);
+
+      // A flush that stops short of every wait is not worth a read.
+      const before = reads;
+      announce({ campaignId: 'c4', seq: 10 });
+      expect(await within(Promise.all(waits), 300)).toBe('still waiting');
+      expect(reads).toBe(before);
+
+      // One that reaches them all answers them all with one read (two if a tick came during it).
+      await moveCheckpointTo('c4', 20);
+      announce({ campaignId: 'c4', seq: 20 });
+      expect(await within(Promise.all(waits), 5_000)).toEqual(Array(10).fill(true));
+      expect(reads - before).toBeGreaterThanOrEqual(1);
+      expect(reads - before).toBeLessThanOrEqual(2);
+    } finally {
+      waiter.close();
+    }
+  });
+
+  it('answers false to the appends still waiting when it closes', async () => {
+    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE);
+    const waiting = waiter.waitFor('c1', 99, 30_000);
+    waiter.close();
+    expect(await within(waiting, 1_000)).toBe(false);
+    expect(await waiter.waitFor('c1', 1, 30_000)).toBe(false);
   });
 });

@@ -11,21 +11,42 @@ export interface DurabilityWaiter {
   close(): void;
 }
 
+/** The seq a campaign's checkpoint has reached in Postgres. */
+export type CheckpointReader = (campaignId: string) => Promise<number>;
+
+interface Wait {
+  readonly seq: number;
+  readonly answer: (durable: boolean) => void;
+}
+
+/** The appends waiting on one campaign, and the one read of its checkpoint they share. */
+interface CampaignWaits {
+  readonly waits: Set<Wait>;
+  reading: boolean;
+  /** A notice or a tick came during the read: its answer may predate the flush, so read once more. */
+  again: boolean;
+  readonly ticker: NodeJS.Timeout;
+}
+
 /**
  * Reads the campaign's checkpoint, which the persistence worker advances in the same transaction as
- * the data, so a checkpoint at or past `seq` means the batch is durable. It reads again when a worker
- * announces a flush of the campaign (`lorekeeper.durable.<id>`, see `listen`), and every `intervalMs`
- * in any case: a notice is pub/sub, at most once, and a worker of an older version sends none.
+ * the data, so a checkpoint at or past `seq` means the batch is durable. The appends waiting on one
+ * campaign share each read: one when a wait begins (a retried append's batch may be durable already),
+ * one when a worker announces a flush that reaches a seq one of them waits for
+ * (`lorekeeper.durable.<id>`, see `listen`), and one every `intervalMs` in any case: a notice is
+ * pub/sub, at most once, and a worker of an older version sends none. A notice only prompts a read;
+ * the answer is always the checkpoint's.
  */
 export class CheckpointPollingWaiter implements DurabilityWaiter {
   private closed = false;
-  /** Per campaign with an append waiting: notices heard, and how to wake the waits. */
-  private readonly waiting = new Map<string, { notices: number; readonly wakes: Set<() => void> }>();
+  private readonly campaigns = new Map<string, CampaignWaits>();
   private subscription: Subscription | undefined;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
     private readonly intervalMs = 20,
+    private readonly readSeq: CheckpointReader = async (campaignId) =>
+      (await readCheckpoint(db, campaignId)).seq,
   ) {}
 
   /** Hear the workers' flush notices on `nats` (until close). */
@@ -34,7 +55,8 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
       callback: (error, message) => {
         if (error) return;
         try {
-          this.noticed((JSON.parse(message.string()) as DurableNotice).campaignId);
+          const notice = JSON.parse(message.string()) as Partial<DurableNotice>;
+          if (typeof notice.campaignId === 'string') this.noticed(notice.campaignId, notice.seq);
         } catch {
           // Not a notice: the interval reads the checkpoint anyway.
         }
@@ -43,53 +65,83 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
     return this;
   }
 
-  async waitFor(campaignId: string, seq: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    const campaign = this.waiting.get(campaignId) ?? { notices: 0, wakes: new Set() };
-    this.waiting.set(campaignId, campaign);
-    // Cuts this wait's sleep short when a notice for the campaign arrives.
-    let cutSleep: (() => void) | undefined;
-    const wake = () => cutSleep?.();
-    campaign.wakes.add(wake);
-    try {
-      while (!this.closed) {
-        // Counted before the read: a notice that arrives during it means read again at once.
-        const notices = campaign.notices;
-        try {
-          if ((await readCheckpoint(this.db, campaignId)).seq >= seq) return true;
-        } catch {
-          // Postgres unreachable: keep waiting until the deadline; the reply will say durable: false.
-        }
-        const left = deadline - Date.now();
-        if (left <= 0) return false;
-        if (campaign.notices !== notices) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(this.intervalMs, left));
-          cutSleep = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        cutSleep = undefined;
-      }
-      return false;
-    } finally {
-      campaign.wakes.delete(wake);
-      if (campaign.wakes.size === 0 && this.waiting.get(campaignId) === campaign) {
-        this.waiting.delete(campaignId);
-      }
+  waitFor(campaignId: string, seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    let campaign = this.campaigns.get(campaignId);
+    if (!campaign) {
+      campaign = {
+        waits: new Set(),
+        reading: false,
+        again: false,
+        ticker: setInterval(() => void this.read(campaignId), this.intervalMs),
+      };
+      this.campaigns.set(campaignId, campaign);
     }
+    const waits = campaign.waits;
+    const answered = new Promise<boolean>((resolve) => {
+      const wait: Wait = {
+        seq,
+        answer: (durable) => {
+          clearTimeout(deadline);
+          if (!waits.delete(wait)) return;
+          this.forgetIfIdle(campaignId);
+          resolve(durable);
+        },
+      };
+      const deadline = setTimeout(() => wait.answer(false), timeoutMs);
+      waits.add(wait);
+    });
+    // A read already under way answers this wait too, if it finds the checkpoint far enough.
+    if (!campaign.reading) void this.read(campaignId);
+    return answered;
   }
 
   close(): void {
     this.closed = true;
     this.subscription?.unsubscribe();
+    for (const campaign of [...this.campaigns.values()]) {
+      for (const wait of [...campaign.waits]) wait.answer(false);
+    }
   }
 
-  private noticed(campaignId: string): void {
-    const campaign = this.waiting.get(campaignId);
+  private noticed(campaignId: string, seq: number | undefined): void {
+    const campaign = this.campaigns.get(campaignId);
     if (!campaign) return;
-    campaign.notices += 1;
-    for (const wake of campaign.wakes) wake();
+    // A flush that stops short of every wait cannot answer one: no read for it.
+    if (typeof seq === 'number' && ![...campaign.waits].some((wait) => wait.seq <= seq)) return;
+    void this.read(campaignId);
+  }
+
+  /** One read at a time per campaign; a call during it asks for one more after it. */
+  private async read(campaignId: string): Promise<void> {
+    const campaign = this.campaigns.get(campaignId);
+    if (!campaign) return;
+    if (campaign.reading) {
+      campaign.again = true;
+      return;
+    }
+    campaign.reading = true;
+    try {
+      do {
+        campaign.again = false;
+        let durableSeq: number;
+        try {
+          durableSeq = await this.readSeq(campaignId);
+        } catch {
+          // Postgres unreachable: the waits go on until their deadlines; the replies say durable: false.
+          return;
+        }
+        for (const wait of [...campaign.waits]) if (wait.seq <= durableSeq) wait.answer(true);
+      } while (campaign.again && campaign.waits.size > 0);
+    } finally {
+      campaign.reading = false;
+    }
+  }
+
+  private forgetIfIdle(campaignId: string): void {
+    const campaign = this.campaigns.get(campaignId);
+    if (!campaign || campaign.waits.size > 0) return;
+    clearInterval(campaign.ticker);
+    this.campaigns.delete(campaignId);
   }
 }
