@@ -19,7 +19,7 @@ import { connect } from 'nats';
 import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } from '@lorekeeper/pg-store';
 import { connectRedis, loadFunctions } from '@lorekeeper/redis-store';
 import type { ServerProcess, ServiceProcess } from '@lorekeeper/testing';
-import { generateWorld, spawnService, startPrivateNats, uniqueDatabaseUrl } from '@lorekeeper/testing';
+import { spawnService, startPrivateNats, uniqueDatabaseUrl } from '@lorekeeper/testing';
 import { loadCeiling } from './ceiling';
 import type { Child } from './children';
 import { spawnNode } from './children';
@@ -28,6 +28,7 @@ import { toSample } from './compare-data';
 import { writeCompareReport } from './compare-report';
 import type { BlockResult, Plan, Scenario } from './compare-run';
 import { runBlock, warmUp } from './compare-run';
+import { SCENARIOS } from './compare-scenarios';
 import { writeCompareProfile } from './compare-profile';
 import type { Contender, Stores } from './contenders';
 import { EMMETT_NAMES, ceiling, echo, emmettAppend, lorekeeper, naiveWriteThrough } from './contenders';
@@ -36,7 +37,6 @@ import { ECHO_READY_LINE } from './echo-wire';
 import type { EmmettLoad } from './emmett';
 import { loadEmmett } from './emmett';
 import { REPO_ROOT, runBench } from './results';
-import { gameMix, hotEntities } from './workload';
 import { checkArgs } from './usage';
 
 checkArgs({
@@ -92,38 +92,6 @@ const plan: Plan = {
   probeInFlight: 64,
   maxOutstanding: 2_048,
 };
-
-const SCENARIOS: Scenario[] = [
-  {
-    key: 'game-mix',
-    name: 'game mix',
-    // Quests for Lorekeeper's whole block: a quest is never available again once completed, and the
-    // mix completes one (a major event) about every 60 events while they last. With the 300 this world
-    // once had, they were used up in the probe and the ramp, and the judged steps held no major event.
-    // The ceiling's block is longer (about 2 million events at 20 events/call): its last steps lean
-    // towards xp, which changes nothing it measures.
-    world: (campaignId) =>
-      generateWorld({
-        campaignId,
-        regions: 50,
-        players: 200,
-        npcs: 300,
-        items: 600,
-        quests: 20_000,
-        seed: 11,
-      }),
-    players: () => Array.from({ length: 200 }, (_, i) => `player:p${i}`),
-    workload: (world, players) => gameMix(world.entities, players, 23),
-  },
-  {
-    key: 'hot-entities',
-    name: 'hot entities (10 players)',
-    world: (campaignId) =>
-      generateWorld({ campaignId, regions: 5, players: 10, npcs: 0, items: 0, quests: 0, seed: 11 }),
-    players: () => Array.from({ length: 10 }, (_, i) => `player:p${i}`),
-    workload: (world, players) => hotEntities(world.entities, players, 29),
-  },
-];
 
 const wanted = (key: string) => !only || only.includes(key);
 
