@@ -57,8 +57,7 @@ describe('waiting for a major event to be durable', () => {
     await nats.flush();
     try {
       const waiting = waiter.waitFor('c1', 5, 30_000);
-      // A notice of another campaign, and one that comes before the checkpoint reaches seq 5, change
-      // nothing: the waiter reads the checkpoint and goes on waiting.
+      // A notice of another campaign, and one of a flush short of seq 5, change nothing.
       announce({ campaignId: 'c3', seq: 9 });
       announce({ campaignId: 'c1', seq: 3 });
       expect(await within(waiting, 500)).toBe('still waiting');
@@ -110,6 +109,32 @@ describe('waiting for a major event to be durable', () => {
       expect(await within(Promise.all(waits), 5_000)).toEqual(Array(10).fill(true));
       expect(reads - before).toBeGreaterThanOrEqual(1);
       expect(reads - before).toBeLessThanOrEqual(2);
+    } finally {
+      waiter.close();
+    }
+  });
+
+  it('answers only from the checkpoint: a notice naming the seq before Postgres has it is not believed', async () => {
+    let reads = 0;
+    const countedRead = async (campaignId: string) => {
+      reads += 1;
+      return (await readCheckpoint(database.db, campaignId)).seq;
+    };
+    await database.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c5', name: 'Five' }));
+    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, countedRead).listen(nats);
+    await nats.flush();
+    try {
+      const waiting = waiter.waitFor('c5', 5, 30_000);
+      expect(await within(waiting, 300)).toBe('still waiting');
+      const before = reads;
+      // A stray or forged notice: it prompts a read, and the checkpoint (still 0) keeps the append waiting.
+      announce({ campaignId: 'c5', seq: 5 });
+      expect(await within(waiting, 500)).toBe('still waiting');
+      expect(reads).toBeGreaterThan(before);
+
+      await moveCheckpointTo('c5', 5);
+      announce({ campaignId: 'c5', seq: 5 });
+      expect(await within(waiting, 5_000)).toBe(true);
     } finally {
       waiter.close();
     }
