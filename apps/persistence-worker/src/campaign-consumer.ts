@@ -44,8 +44,10 @@ export class CampaignConsumer {
     checkpoint: Checkpoint,
     /** The worker's, which outlive this consumer (see ReplaySnapshots). */
     snapshots = new ReplaySnapshots(deps, campaignId),
+    /** Where the campaign's archive ends (DurablePosition.archived): the checkpoint when not past it. */
+    archived: Checkpoint = checkpoint,
   ) {
-    this.fold = new CampaignFold(campaignId, checkpoint, deps.registry);
+    this.fold = new CampaignFold(campaignId, checkpoint, deps.registry, archived);
     this.snapshots = snapshots;
     this.reader = new StreamReader(deps, campaignId, (entries) => this.prefetch(entries));
   }
@@ -189,7 +191,9 @@ export class CampaignConsumer {
           i -= 1;
           continue;
         }
-        if (entry.event.seq > this.fold.durable.seq && this.awaited(entry.event, now)) this.majorSeen = true;
+        if (entry.event.seq > this.fold.durableEvents.seq && this.awaited(entry.event, now)) {
+          this.majorSeen = true;
+        }
         this.attempts.delete(entry.streamId);
         this.deps.metrics.eventsFolded.inc();
         done += 1;
@@ -307,8 +311,14 @@ export class CampaignConsumer {
     return { events: backlogEvents * factor, bytes: backlogBytes * factor };
   }
 
+  /**
+   * Write a save point's batch. A major event's makes it durable by archiving only (archiveAhead):
+   * the entities, the checkpoint, the acknowledgements and the trimming wait for the next flush on the
+   * save cadence, so quest completions every few dozen events no longer rewrite the dirty set each time.
+   */
   private startFlush(trigger: SyncTrigger): void {
-    const batch = this.fold.batch();
+    const archiveOnly = trigger === 'major';
+    const batch = archiveOnly ? this.fold.archiveBatch() : this.fold.batch();
     const started = performance.now();
     if (trigger === 'major') this.majorSeen = false;
     if (trigger === this.requested) this.requested = undefined;
@@ -324,9 +334,10 @@ export class CampaignConsumer {
           trigger,
           async () => !(await this.sessionGone()),
         );
-        this.fold.committed(batch);
+        if (archiveOnly) this.fold.archivedUpTo(batch);
+        else this.fold.committed(batch);
         this.deps.announceDurable?.(this.campaignId, batch.to.seq);
-        this.snapshots.afterFlush(batch);
+        if (!archiveOnly) this.snapshots.afterFlush(batch);
         this.deps.logger.debug(
           {
             campaignId: this.campaignId,
@@ -338,9 +349,10 @@ export class CampaignConsumer {
           'flushed',
         );
         this.failures = 0;
-        this.lastFlushAt = Date.now();
         this.deps.metrics.flushes.inc({ trigger, outcome: 'ok' });
         this.deps.metrics.flushSeconds.observe((performance.now() - started) / 1_000);
+        if (archiveOnly) return;
+        this.lastFlushAt = Date.now();
         await acknowledgeFlushed(this.deps, this.campaignId, batch);
       } catch (error) {
         this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });

@@ -36,17 +36,28 @@ export class CampaignFold {
   private taken = 0;
   /** Counts the times the cache forgot clean entities (see `remember`). */
   private evictions = 0;
+  /** Where the archive ends: past the checkpoint after a flush for a major event (see `archiveBatch`). */
+  private archived: Checkpoint;
 
   constructor(
     readonly campaignId: string,
     private checkpoint: Checkpoint,
     private readonly registry: DomainRegistry,
+    /** The campaign's archive position (DurablePosition.archived), when it is past the checkpoint. */
+    archived: Checkpoint = checkpoint,
   ) {
     this.lastFolded = checkpoint;
+    this.archived = archived.seq > checkpoint.seq ? archived : checkpoint;
   }
 
+  /** The entity checkpoint: where the entities in Postgres are, and where the stream is acknowledged. */
   get durable(): Checkpoint {
     return this.checkpoint;
+  }
+
+  /** Everything up to here is durable in Postgres: the checkpoint, or the archive's end past it. */
+  get durableEvents(): Checkpoint {
+    return this.archived.seq > this.checkpoint.seq ? this.archived : this.checkpoint;
   }
 
   get head(): Checkpoint {
@@ -127,7 +138,8 @@ export class CampaignFold {
       );
       this.entities.set(event.entityId, next);
       this.dirty.add(event.entityId);
-      this.events.push(event);
+      // Folded again after a restart, an event a flush for a major event archived is not archived again.
+      if (event.seq > this.archived.seq) this.events.push(event);
     }
     this.streamIds.push(event.streamId);
     this.bytes += bytes;
@@ -176,6 +188,28 @@ export class CampaignFold {
       streamIds: this.streamIds.slice(),
       bytes: this.bytes,
     };
+  }
+
+  /**
+   * What a flush for a major event writes (archiveAhead): the persistent events not archived yet, up
+   * to the head. No entity, and no entry to acknowledge: the checkpoint stays where it is.
+   */
+  archiveBatch(): FlushBatch {
+    return {
+      from: this.checkpoint,
+      to: this.lastFolded,
+      upserts: [],
+      deletes: [],
+      events: this.events.slice(),
+      streamIds: [],
+      bytes: 0,
+    };
+  }
+
+  /** An archiveBatch is committed: its events are archived, and are left out of every later batch. */
+  archivedUpTo(batch: FlushBatch): void {
+    if (batch.to.seq > this.archived.seq) this.archived = batch.to;
+    this.events = this.events.slice(batch.events.length);
   }
 
   /** The batch is committed: the checkpoint moves, the dirty set starts again. */

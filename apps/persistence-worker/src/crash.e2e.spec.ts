@@ -10,7 +10,8 @@ import { startSystem } from './test/system';
 let h: System;
 
 beforeAll(async () => {
-  h = await startSystem('crash', { AUTOSAVE_INTERVAL_MS: '100', LEASE_MS: '600' });
+  // A quest completion waits at most 200 ms for a worker (none runs between a kill and the next start).
+  h = await startSystem('crash', { AUTOSAVE_INTERVAL_MS: '100', LEASE_MS: '600', DURABLE_WAIT_MS: '200' });
 });
 afterAll(() => h.close());
 
@@ -24,7 +25,7 @@ describe('a worker killed again and again under load', () => {
       players: 20,
       npcs: 0,
       items: 40,
-      quests: 0,
+      quests: 400,
       seed: 3,
     });
     // Items start with players so every loop can move its own items between players.
@@ -36,6 +37,12 @@ describe('a worker killed again and again under load', () => {
     const campaignId = await h.createCampaign({ ...world, entities });
     const players = entities.filter((e) => e.kind === 'player').map((e) => e.id);
     const items = entities.filter((e) => e.kind === 'item').map((e) => e.id);
+    // Quest completions are major: their flushes only archive (docs/architecture.md, "Major events:
+    // the archive first"), and a worker killed after one must neither lose nor archive them twice.
+    const quests = entities
+      .filter((e) => e.kind === 'quest' && (e.state as { status: string }).status === 'available')
+      .map((e) => e.id);
+    let majors = 0;
     const sessionId = await h.startSession(campaignId, players);
 
     const acked: AckedEvent[] = [];
@@ -43,7 +50,18 @@ describe('a worker killed again and again under load', () => {
     const loops = Array.from({ length: 4 }, async (_, loop) => {
       const mine = items.filter((_, i) => i % 4 === loop);
       const owner = new Map(mine.map((id) => [id, 'player:p0']));
+      const myQuests = quests.filter((_, i) => i % 4 === loop);
       for (let i = 0; running; i += 1) {
+        const quest = i % 5 === 4 ? myQuests.shift() : undefined;
+        if (quest) {
+          const player = players[loop] as string;
+          const started = { type: 'quest.started', entityId: quest, data: { playerId: player } };
+          acked.push(...(await appendUntilAnswered(h.nats, campaignId, sessionId, [started])));
+          const done = { type: 'quest.completed', entityId: quest, data: {} };
+          acked.push(...(await appendUntilAnswered(h.nats, campaignId, sessionId, [done])));
+          majors += 1;
+          continue;
+        }
         const item = mine[i % mine.length] as string;
         const to = players[(i * 7 + loop) % players.length] as string;
         const events = [
@@ -115,6 +133,14 @@ describe('a worker killed again and again under load', () => {
     // The crashes really happened, and some of them in the commit-to-XACK window.
     expect(acked.length).toBeGreaterThan(100);
     expect(selfKills).toBeGreaterThanOrEqual(3);
+    expect(majors).toBeGreaterThan(20);
+    const majorFlushes = await h.db.db
+      .selectFrom('sync_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('campaign_id', '=', campaignId)
+      .where('trigger', '=', 'major')
+      .executeTakeFirstOrThrow();
+    expect(Number(majorFlushes.n)).toBeGreaterThan(0);
     const flushes = await h.db.db
       .selectFrom('sync_log')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -122,7 +148,8 @@ describe('a worker killed again and again under load', () => {
       .executeTakeFirstOrThrow();
     expect(Number(flushes.n)).toBeGreaterThanOrEqual(12);
     process.stderr.write(
-      `crash test: ${acked.length} events, 12 kills, ${selfKills} of them after a commit\n`,
+      `crash test: ${acked.length} events (${majors} quests completed, ${Number(majorFlushes.n)} major flushes), ` +
+        `12 kills, ${selfKills} of them after a commit\n`,
     );
   }, 180_000);
 });

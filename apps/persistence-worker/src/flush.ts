@@ -1,10 +1,13 @@
 import type { Kysely } from 'kysely';
-import { LorekeeperError } from '@lorekeeper/domain';
+import { LorekeeperError, isLorekeeperError } from '@lorekeeper/domain';
 import type { Database, SyncTrigger } from '@lorekeeper/pg-store';
+import type { Checkpoint, DurablePosition } from '@lorekeeper/pg-store';
 import {
-  advanceCheckpoint,
+  advanceArchived,
   archiveEvents,
   deleteEntities,
+  lockPosition,
+  moveCheckpoint,
   recordSync,
   upsertEntities,
 } from '@lorekeeper/pg-store';
@@ -41,8 +44,9 @@ export class SessionGoneError extends LorekeeperError {
 
 /**
  * Write one campaign's coalesced changes in one transaction: entities upserted and deleted, persistent
- * events archived, the flush logged, and the checkpoint advanced by compare-and-set. Either all of it
- * commits, or none (DESIGN.md, invariant 3).
+ * events archived (those a flush for a major event has not archived already), the flush logged, and
+ * the checkpoint advanced by compare-and-set. Either all of it commits, or none (DESIGN.md, invariant
+ * 3, as docs/architecture.md amends it).
  */
 export async function flushCampaign(
   db: Kysely<Database>,
@@ -62,13 +66,14 @@ export async function flushCampaign(
     // and then finds the checkpoint moved (fenced) before it writes anything. Checked last, a former
     // owner woken from a pause that committed first made this flush fail on the archive's key instead,
     // and the rightful owner retried that forever instead of starting again from the new checkpoint.
-    if (!(await advanceCheckpoint(trx, campaignId, batch.from, batch.to))) {
-      throw new FencedError(campaignId, batch.from.seq);
-    }
+    const archivedSeq = await moveCheckpoint(trx, campaignId, batch.from, batch.to);
+    if (archivedSeq === undefined) throw new FencedError(campaignId, batch.from.seq);
     if (!(await sessionCurrent())) throw new SessionGoneError(campaignId);
     const entitiesWritten = await upsertEntities(trx, campaignId, batch.upserts);
     const entitiesDeleted = await deleteEntities(trx, campaignId, batch.deletes);
-    const eventsArchived = await archiveEvents(trx, campaignId, batch.events);
+    // Not what a flush for a major event archived already (read under the row's lock): whichever worker
+    // archived those (this one before a restart, or a former owner), they are the same stream entries.
+    const eventsArchived = await archiveEvents(trx, campaignId, after(batch.events, archivedSeq));
     const durationMs = performance.now() - started;
     await recordSync(trx, {
       campaignId,
@@ -85,7 +90,72 @@ export async function flushCampaign(
 }
 
 /**
- * A consumer's flush as the worker runs it: `flushCampaign`, counted in the worker's metrics. A batch
+ * Make a major event durable without writing the dirty set: archive the persistent events up to the
+ * head the batch reaches and move the archive's position there, in one transaction, fenced like a
+ * flush (the checkpoint must still be the batch's, the session still Redis's). The entities and the
+ * checkpoint stay where they are until the next flush on the save cadence, which then archives only
+ * what is past this position (docs/architecture.md, "Major events: the archive first").
+ */
+export async function archiveAhead(
+  db: Kysely<Database>,
+  campaignId: string,
+  batch: FlushBatch,
+  sessionCurrent: () => Promise<boolean> = async () => true,
+): Promise<FlushResult> {
+  const started = performance.now();
+  return db.transaction().execute(async (trx) => {
+    const position = await lockOwn(trx, campaignId, batch.from);
+    if (!(await sessionCurrent())) throw new SessionGoneError(campaignId);
+    if (batch.to.seq <= position.archived.seq) {
+      return { entitiesWritten: 0, entitiesDeleted: 0, eventsArchived: 0, durationMs: 0 };
+    }
+    const eventsArchived = await archiveEvents(trx, campaignId, after(batch.events, position.archived.seq));
+    await advanceArchived(trx, campaignId, batch.to);
+    const durationMs = performance.now() - started;
+    await recordSync(trx, {
+      campaignId,
+      fromSeq: position.archived.seq + 1,
+      toSeq: batch.to.seq,
+      entitiesWritten: 0,
+      entitiesDeleted: 0,
+      eventsArchived,
+      durationMs,
+      trigger: 'major',
+    });
+    return { entitiesWritten: 0, entitiesDeleted: 0, eventsArchived, durationMs };
+  });
+}
+
+/**
+ * Lock the campaign's row and read its position; FencedError unless the checkpoint is still `from`
+ * (or the campaign has no row, as advanceCheckpoint would find).
+ */
+async function lockOwn(
+  trx: Parameters<typeof lockPosition>[0],
+  campaignId: string,
+  from: Checkpoint,
+): Promise<DurablePosition> {
+  const position = await lockPosition(trx, campaignId, 'update').catch((error: unknown) => {
+    if (isLorekeeperError(error) && error.code === 'CAMPAIGN_NOT_FOUND')
+      throw new FencedError(campaignId, from.seq);
+    throw error;
+  });
+  if (position.checkpoint.seq !== from.seq || position.checkpoint.streamId !== from.streamId) {
+    throw new FencedError(campaignId, from.seq);
+  }
+  return position;
+}
+
+/** The events past `archivedSeq` (all of them, almost always: the fold leaves out what it archived). */
+function after<T extends { readonly seq: number }>(events: readonly T[], archivedSeq: number): readonly T[] {
+  return events.length > 0 && (events[0] as T).seq <= archivedSeq
+    ? events.filter((event) => event.seq > archivedSeq)
+    : events;
+}
+
+/**
+ * A consumer's flush as the worker runs it: `archiveAhead` for a major event, `flushCampaign` for
+ * every other save point, counted in the worker's metrics. A batch
  * that moves nothing (only redeliveries to acknowledge) writes nothing. Crash tests die here, in the
  * window between the Postgres commit and the XACK (`WORKER_CRASH_AFTER_COMMIT`).
  */
@@ -97,7 +167,10 @@ export async function commitFlush(
   sessionCurrent: () => Promise<boolean>,
 ): Promise<void> {
   if (batch.to.seq <= batch.from.seq) return;
-  const result = await flushCampaign(deps.db, campaignId, batch, trigger, sessionCurrent);
+  const result =
+    trigger === 'major'
+      ? await archiveAhead(deps.db, campaignId, batch, sessionCurrent)
+      : await flushCampaign(deps.db, campaignId, batch, trigger, sessionCurrent);
   deps.metrics.rowsWritten.inc({ kind: 'entity' }, result.entitiesWritten + result.entitiesDeleted);
   deps.metrics.rowsWritten.inc({ kind: 'event' }, result.eventsArchived);
   if (Math.random() < deps.config.worker.crashAfterCommit) process.kill(process.pid, 'SIGKILL');

@@ -1,6 +1,7 @@
 import type { Entity } from '@lorekeeper/domain';
-import { findEntities, readEvents, readSyncLog, recordSync } from '@lorekeeper/pg-store';
+import { readEvents, readSyncLog, recordSync } from '@lorekeeper/pg-store';
 import { campaignKeys, listLive } from '@lorekeeper/redis-store';
+import { replayTo } from '@lorekeeper/replay';
 import { tinyWorld, waitUntil } from '@lorekeeper/testing';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
@@ -82,8 +83,14 @@ describe('the persistence worker', () => {
       events: [gold('player:alice', 1), { type: 'quest.completed', entityId: 'quest:rats', data: {} }],
     });
     expect(completed.body).toMatchObject({ seq: 3, durable: true });
-    const [quest] = await findEntities(h.db.db, campaignId, ['quest:rats']);
-    expect(quest).toMatchObject({ version: 2, state: { status: 'completed' } });
+    // Durable in the archive (the entities follow on the save cadence: major-flush.e2e.spec.ts).
+    const archived = await readEvents(h.db.db, campaignId, { entityId: 'quest:rats' });
+    expect(archived.map(({ seq, type }) => ({ seq, type }))).toEqual([
+      { seq: 1, type: 'quest.started' },
+      { seq: 3, type: 'quest.completed' },
+    ]);
+    const replayed = await replayTo(h.db.db, campaignId, 3);
+    expect(replayed.state.get('quest:rats')).toMatchObject({ version: 2, state: { status: 'completed' } });
   });
 
   it('writes each changed entity once per flush: 10,000 events on 10 entities are 10 row writes', async () => {

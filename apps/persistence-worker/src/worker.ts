@@ -314,11 +314,17 @@ export class Worker {
       return;
     }
     const head = await readHeadSeq(this.deps.redis, campaignId);
-    if (head < campaign.checkpoint.seq) {
-      // Redis came back older than Postgres: continuing would overwrite newer durable state. Drop
-      // the campaign's Redis copy; the game gets SESSION_NOT_FOUND and starts again from Postgres.
+    if (head < campaign.archived.seq) {
+      // Redis came back older than Postgres (its checkpoint, or the archive a major event's flush
+      // took past it): continuing would overwrite newer durable state. Drop the campaign's Redis
+      // copy; the game gets SESSION_NOT_FOUND and starts again from Postgres.
       this.deps.logger.warn(
-        { campaignId, redisSeq: head, checkpointSeq: campaign.checkpoint.seq },
+        {
+          campaignId,
+          redisSeq: head,
+          checkpointSeq: campaign.checkpoint.seq,
+          archivedSeq: campaign.archived.seq,
+        },
         'Redis is behind the Postgres checkpoint; dropping its copy of the campaign',
       );
       await deleteCampaignKeys(this.deps.redis, campaignId);
@@ -331,7 +337,7 @@ export class Worker {
     }
     this.consumers.set(
       campaignId,
-      new CampaignConsumer(this.deps, campaignId, campaign.checkpoint, snapshots),
+      new CampaignConsumer(this.deps, campaignId, campaign.checkpoint, snapshots, campaign.archived),
     );
     this.deps.logger.info({ campaignId, checkpoint: campaign.checkpoint.seq }, 'took the campaign over');
   }

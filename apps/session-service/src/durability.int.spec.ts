@@ -1,6 +1,6 @@
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
-import { INITIAL_CHECKPOINT, advanceCheckpoint, insertCampaign, readCheckpoint } from '@lorekeeper/pg-store';
+import { INITIAL_CHECKPOINT, advanceCheckpoint, insertCampaign, readPosition } from '@lorekeeper/pg-store';
 import type { DurableNotice } from '@lorekeeper/protocol';
 import { durableSubject } from '@lorekeeper/protocol';
 import type { ServerProcess, TestDatabase } from '@lorekeeper/testing';
@@ -87,7 +87,8 @@ describe('waiting for a major event to be durable', () => {
     let reads = 0;
     const countedRead = async (campaignId: string) => {
       reads += 1;
-      return (await readCheckpoint(database.db, campaignId)).seq;
+      const position = await readPosition(database.db, campaignId);
+      return { checkpoint: position.checkpoint.seq, events: position.archived.seq };
     };
     const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, countedRead).listen(nats);
     await nats.flush();
@@ -118,7 +119,8 @@ describe('waiting for a major event to be durable', () => {
     let reads = 0;
     const countedRead = async (campaignId: string) => {
       reads += 1;
-      return (await readCheckpoint(database.db, campaignId)).seq;
+      const position = await readPosition(database.db, campaignId);
+      return { checkpoint: position.checkpoint.seq, events: position.archived.seq };
     };
     await database.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c5', name: 'Five' }));
     const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, countedRead).listen(nats);

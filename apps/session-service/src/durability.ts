@@ -1,21 +1,35 @@
 import type { Kysely } from 'kysely';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Database } from '@lorekeeper/pg-store';
-import { readCheckpoint } from '@lorekeeper/pg-store';
+import { readPosition } from '@lorekeeper/pg-store';
 import type { DurableNotice } from '@lorekeeper/protocol';
 import { DURABLE_SUBSCRIPTION } from '@lorekeeper/protocol';
 
+/**
+ * What a wait needs durable up to its seq: the events (archived, or in the entities at the checkpoint:
+ * what an append with a major event waits for), or the entities themselves (the checkpoint: what a
+ * save and a session end wait for).
+ */
+export type Durable = 'events' | 'checkpoint';
+
 /** Answers "is everything up to `seq` committed in Postgres?", waiting at most `timeoutMs`. */
 export interface DurabilityWaiter {
-  waitFor(campaignId: string, seq: number, timeoutMs: number): Promise<boolean>;
+  waitFor(campaignId: string, seq: number, timeoutMs: number, what?: Durable): Promise<boolean>;
   close(): void;
 }
 
-/** The seq a campaign's checkpoint has reached in Postgres. */
-export type CheckpointReader = (campaignId: string) => Promise<number>;
+/** How far a campaign is durable in Postgres: the checkpoint, and the events (never behind it). */
+export interface DurableSeqs {
+  readonly checkpoint: number;
+  readonly events: number;
+}
+
+/** Reads a campaign's DurableSeqs. */
+export type CheckpointReader = (campaignId: string) => Promise<DurableSeqs>;
 
 interface Wait {
   readonly seq: number;
+  readonly what: Durable;
   readonly answer: (durable: boolean) => void;
 }
 
@@ -29,8 +43,9 @@ interface CampaignWaits {
 }
 
 /**
- * Reads the campaign's checkpoint, which the persistence worker advances in the same transaction as
- * the data, so a checkpoint at or past `seq` means the batch is durable. The appends waiting on one
+ * Reads the campaign's position, which the persistence worker advances in the same transaction as the
+ * data: an archive position (or checkpoint) at or past `seq` means the batch's events are durable, a
+ * checkpoint at or past it that the entities are too. The appends waiting on one
  * campaign share each read: one when a wait begins (a retried append's batch may be durable already),
  * one when a worker announces a flush that reaches a seq one of them waits for
  * (`lorekeeper.durable.<id>`, see `listen`), and one every `intervalMs` in any case: a notice is
@@ -45,8 +60,10 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
   constructor(
     db: Kysely<Database>,
     private readonly intervalMs = 20,
-    private readonly readSeq: CheckpointReader = async (campaignId) =>
-      (await readCheckpoint(db, campaignId)).seq,
+    private readonly readSeq: CheckpointReader = async (campaignId) => {
+      const position = await readPosition(db, campaignId);
+      return { checkpoint: position.checkpoint.seq, events: position.archived.seq };
+    },
   ) {}
 
   /** Hear the workers' flush notices on `nats` (until close). */
@@ -65,7 +82,7 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
     return this;
   }
 
-  waitFor(campaignId: string, seq: number, timeoutMs: number): Promise<boolean> {
+  waitFor(campaignId: string, seq: number, timeoutMs: number, what: Durable = 'events'): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     let campaign = this.campaigns.get(campaignId);
     if (!campaign) {
@@ -81,6 +98,7 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
     const answered = new Promise<boolean>((resolve) => {
       const wait: Wait = {
         seq,
+        what,
         answer: (durable) => {
           clearTimeout(deadline);
           if (!waits.delete(wait)) return;
@@ -124,14 +142,14 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
     try {
       do {
         campaign.again = false;
-        let durableSeq: number;
+        let durable: DurableSeqs;
         try {
-          durableSeq = await this.readSeq(campaignId);
+          durable = await this.readSeq(campaignId);
         } catch {
           // Postgres unreachable: the waits go on until their deadlines; the replies say durable: false.
           return;
         }
-        for (const wait of [...campaign.waits]) if (wait.seq <= durableSeq) wait.answer(true);
+        for (const wait of [...campaign.waits]) if (wait.seq <= durable[wait.what]) wait.answer(true);
       } while (campaign.again && campaign.waits.size > 0);
     } finally {
       campaign.reading = false;

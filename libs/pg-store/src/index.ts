@@ -24,12 +24,22 @@ export {
   type CampaignStatus,
   type CampaignTable,
   type Checkpoint,
+  type DurablePosition,
   type NewCampaignRow,
 } from './campaigns/campaign.table';
 export { insertCampaign } from './campaigns/insert-campaign';
 export { createCampaignFromWorld } from './campaigns/create-campaign';
 export { findCampaign } from './campaigns/find-campaign';
-export { advanceCheckpoint, lockCheckpoint, readCheckpoint } from './campaigns/checkpoint';
+export {
+  advanceArchived,
+  advanceCheckpoint,
+  lockCheckpoint,
+  lockPosition,
+  moveCheckpoint,
+  readCheckpoint,
+  readPosition,
+} from './campaigns/checkpoint';
+export { foldArchivedTail } from './campaigns/fold-archived-tail';
 export { campaignsWithStatus, setCampaignStatus } from './campaigns/campaign-status';
 
 export type { EntityRow, EntityTable, NewEntityRow } from './entities/entity.table';

@@ -5,7 +5,7 @@ import {
   countEvents,
   findSnapshotAtOrBefore,
   findSnapshotEntity,
-  readCheckpoint,
+  readPosition,
   readEvents,
   streamSnapshotEntities,
 } from '@lorekeeper/pg-store';
@@ -23,9 +23,12 @@ export interface ReplayOptions {
 
 export interface Replayed {
   readonly campaignId: string;
-  /** The seq the state is at: the one asked for, or the durable checkpoint when asked for later. */
+  /** The seq the state is at: the one asked for, or where the archive ends when asked for later. */
   readonly seq: number;
-  /** The campaign's durable checkpoint when the replay read it. */
+  /**
+   * Where the campaign's archive ended when the replay read it: its checkpoint, or past it after a
+   * flush for a major event. The live stream holds what comes after.
+   */
   readonly checkpointSeq: number;
   /** The snapshot the fold started from. */
   readonly base: Snapshot;
@@ -37,8 +40,8 @@ export interface Replayed {
 /**
  * The durable state of a campaign as it was right after event `atSeq`: the nearest snapshot at or
  * before it, with the archived events after the snapshot folded on through `evolve` (the same code the
- * services run). The archive ends at the durable checkpoint, so a later `atSeq` gives the state at the
- * checkpoint (`seq` says which). Transient events are never archived; their entities are not in here.
+ * services run). The archive ends at the durable checkpoint, or past it after a flush for a major event, so a
+ * later `atSeq` gives the state where it ends (`seq` says which). Transient events are never archived; their entities are not in here.
  * Throws CAMPAIGN_NOT_FOUND, or INTERNAL when the campaign has no base snapshot or an archived event
  * does not apply (the archive and the snapshot disagree: a finding, not a crash).
  */
@@ -50,8 +53,9 @@ export async function replayTo(
 ): Promise<Replayed> {
   const registry = options.registry ?? referenceRegistry;
   const pageSize = options.pageSize ?? 10_000;
-  const checkpoint = await readCheckpoint(db, campaignId);
-  const seq = Math.min(atSeq, checkpoint.seq);
+  // The archive may reach past the checkpoint (a flush for a major event archives only).
+  const archived = (await readPosition(db, campaignId)).archived;
+  const seq = Math.min(atSeq, archived.seq);
   const base = await findSnapshotAtOrBefore(db, campaignId, seq);
   if (!base) {
     throw new LorekeeperError(
@@ -84,7 +88,7 @@ export async function replayTo(
     if (page.length < pageSize) break;
     from = (page[page.length - 1] as ArchivedEvent).seq + 1;
   }
-  return { campaignId, seq, checkpointSeq: checkpoint.seq, base, folded, state };
+  return { campaignId, seq, checkpointSeq: archived.seq, base, folded, state };
 }
 
 /** Fold one recorded event in place, checking the version it recorded against the fold's. */

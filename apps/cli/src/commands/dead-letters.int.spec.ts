@@ -99,7 +99,8 @@ describe('lorekeeper streams and dead-letters', () => {
     await liveStream(healthy, 5, 3, 3);
     await test.db
       .updateTable('campaigns')
-      .set({ checkpoint_seq: 3, checkpoint_stream_id: '3-0' })
+      // A major event's flush archived seq 4 past the entity checkpoint.
+      .set({ checkpoint_seq: 3, checkpoint_stream_id: '3-0', archived_seq: 4, archived_stream_id: '4-0' })
       .where('id', '=', healthy)
       .execute();
     await recordSync(test.db, {
@@ -134,6 +135,7 @@ describe('lorekeeper streams and dead-letters', () => {
       groupLag: 0,
       pending: 2,
       checkpointSeq: 4,
+      archivedSeq: 4,
       behind: 2,
       lastFlushAt: null,
       leaseHolder: null,
@@ -145,7 +147,8 @@ describe('lorekeeper streams and dead-letters', () => {
       groupLag: 2,
       pending: 0,
       checkpointSeq: 3,
-      behind: 2,
+      archivedSeq: 4,
+      behind: 1,
       leaseHolder: 'worker-b',
     });
     expect(row(healthy)).toHaveProperty('lastFlushAgeSeconds', expect.any(Number));
@@ -153,10 +156,10 @@ describe('lorekeeper streams and dead-letters', () => {
     const table = await lorekeeper(['streams']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(
-      /^CAMPAIGN\s+STATUS\s+HEAD\s+CHECKPOINT\s+BEHIND\s+LAST FLUSH\s+LENGTH\s+LAG\s+PENDING\s+LEASE/,
+      /^CAMPAIGN\s+STATUS\s+HEAD\s+CHECKPOINT\s+ARCHIVED\s+BEHIND\s+LAST FLUSH\s+LENGTH\s+LAG\s+PENDING\s+LEASE/,
     );
     expect(table.stdout).toMatch(
-      new RegExp(`${poisoned}\\s+quarantined\\s+6\\s+4\\s+2\\s+never\\s+6\\s+0\\s+2\\s+\\(none\\)`),
+      new RegExp(`${poisoned}\\s+quarantined\\s+6\\s+4\\s+4\\s+2\\s+never\\s+6\\s+0\\s+2\\s+\\(none\\)`),
     );
     expect(table.stdout).toMatch(/quarantined: see `lorekeeper dead-letters list`/);
   });

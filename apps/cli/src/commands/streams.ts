@@ -19,8 +19,9 @@ export function registerStreamsCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-HEAD is the last seq appended (Redis), CHECKPOINT the last seq durable in Postgres, BEHIND their
-difference. LAG counts entries not yet delivered to a worker, PENDING those delivered and not yet
+HEAD is the last seq appended (Redis), CHECKPOINT the seq the entities in Postgres are at, ARCHIVED
+the last seq durable in Postgres (past CHECKPOINT after a major event, whose flush only archives),
+BEHIND the events not durable yet (HEAD - ARCHIVED). LAG counts entries not yet delivered to a worker, PENDING those delivered and not yet
 acknowledged. LEASE is the id of the worker consuming the campaign; (none) with status quarantined
 means no worker will touch it until \`lorekeeper dead-letters retry\` or \`skip\`.
 

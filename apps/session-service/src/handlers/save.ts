@@ -89,7 +89,9 @@ async function waitUntilDurable(
     }
     // Pub/sub: the worker holding the campaign acts; asking again covers a worker that just took over.
     deps.nats.publish(flushRequestSubject(campaignId), JSON.stringify(request));
-    if (await deps.durability.waitFor(campaignId, head, Math.min(REPEAT_REQUEST_MS, deadline - Date.now()))) {
+    // The checkpoint, not only the archive: a save and a session end leave the entities written.
+    const wait = Math.min(REPEAT_REQUEST_MS, deadline - Date.now());
+    if (await deps.durability.waitFor(campaignId, head, wait, 'checkpoint')) {
       return (await readCheckpoint(deps.db, campaignId)).seq;
     }
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EncodedEntity } from '@lorekeeper/domain';
 import { LorekeeperError } from '@lorekeeper/domain';
 import type { Checkpoint, Database, LivePlan } from '@lorekeeper/pg-store';
-import { liveSetBatches, lockCheckpoint, planLiveSet } from '@lorekeeper/pg-store';
+import { foldArchivedTail, liveSetBatches, lockPosition, planLiveSet } from '@lorekeeper/pg-store';
 import type { SessionStartReply, SessionStartRequest } from '@lorekeeper/protocol';
 import type { Redis, SessionStartOutcome } from '@lorekeeper/redis-store';
 import {
@@ -10,6 +10,7 @@ import {
   loadLiveEntities,
   loadedTotal,
   markCampaignActive,
+  readSession,
   registerSession,
 } from '@lorekeeper/redis-store';
 import type { Kysely } from 'kysely';
@@ -68,6 +69,11 @@ export async function startSession(
  * Without the lock, a flush could move the checkpoint past the seq a new session had just started
  * from, and the seqs between would be handed out twice.
  *
+ * A flush for a major event may have left the archive past the checkpoint (docs/architecture.md,
+ * "Major events: the archive first"). Then the start takes the row exclusively (no flush, archiving
+ * or other start meanwhile) and, if Redis holds no session to join, first folds that tail into the
+ * entities, so the new session starts where the archive ends: no durable event is lost with Redis.
+ *
  * The players are checked before anything is registered (an unknown one changes nothing); the live
  * set is read after, through a cursor, each batch sent to Redis while Postgres reads the next.
  */
@@ -76,23 +82,42 @@ async function register(
   campaignId: string,
   playerIds: readonly string[],
 ): Promise<{ session: Session; plan: LivePlan; entities: EncodedEntity[]; loaded: number }> {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  let lock: 'share' | 'update' = 'share';
+  for (let attempt = 0; attempt < 4; attempt += 1) {
     const started = await deps.db.transaction().execute(async (trx) => {
-      const checkpoint = await lockCheckpoint(trx, campaignId);
+      const position = await lockPosition(trx, campaignId, lock);
+      let checkpoint = position.checkpoint;
+      const tail = position.archived.seq > checkpoint.seq;
+      if (tail && lock === 'share') {
+        lock = 'update';
+        return undefined;
+      }
+      if (tail && !(await readSession(deps.redis, campaignId))) {
+        await foldArchivedTail(trx, campaignId, position, deps.registry);
+        checkpoint = position.archived;
+      }
       const plan = await planLiveSet(trx, campaignId, playerIds);
       if (plan.missingPlayers.length > 0) {
         throw new LorekeeperError('UNKNOWN_ENTITY', `no such player(s): ${plan.missingPlayers.join(', ')}`, {
           missingPlayers: plan.missingPlayers,
         });
       }
+      // Redis must hold every durable event: the archive's position is the floor it may not be below.
       const outcome = await registerSession(
         deps.redis,
         campaignId,
         randomUUID(),
-        checkpoint.seq,
+        position.archived.seq,
         deps.now().toISOString(),
       );
-      const session = await settle(deps, campaignId, checkpoint, outcome);
+      if (outcome.kind === 'new' && checkpoint.seq < position.archived.seq) {
+        // The session this start meant to join was lost in between, and the entities are still short
+        // of the archive: drop the registration (no one else can know it while this holds the row)
+        // and start again, folding the tail this time.
+        await deleteCampaignKeys(deps.redis, campaignId);
+        return undefined;
+      }
+      const session = await settle(deps, campaignId, position.archived, outcome);
       if (!session) return undefined;
       const { entities, loaded } = await loadLive(trx, deps.redis, campaignId, session.sessionId, plan);
       return { session, plan, entities, loaded };
@@ -109,11 +134,12 @@ async function register(
 async function settle(
   deps: SessionDeps,
   campaignId: string,
-  checkpoint: Checkpoint,
+  /** How far Postgres holds the campaign's events: the archive's position. */
+  durable: Checkpoint,
   outcome: SessionStartOutcome,
 ): Promise<Session | undefined> {
   // Redis must be at least where Postgres is, and where this process saw it (SeqFloors).
-  const floor = Math.max(checkpoint.seq, deps.seqFloors.of(campaignId));
+  const floor = Math.max(durable.seq, deps.seqFloors.of(campaignId));
   switch (outcome.kind) {
     case 'existing':
       if (outcome.seq < floor) {
@@ -139,8 +165,8 @@ async function settle(
       // Redis came back older than Postgres (DESIGN.md, failure model): drop its copy of the
       // campaign and start over from the durable state rather than continue from stale state.
       deps.logger.warn(
-        { campaignId, redisSeq: outcome.seq, checkpointSeq: checkpoint.seq },
-        'Redis is behind the Postgres checkpoint; reloading the campaign from Postgres',
+        { campaignId, redisSeq: outcome.seq, durableSeq: durable.seq },
+        'Redis is behind what Postgres holds; reloading the campaign from Postgres',
       );
       await deleteCampaignKeys(deps.redis, campaignId);
       deps.seqFloors.forget(campaignId);

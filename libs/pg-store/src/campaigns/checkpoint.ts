@@ -2,7 +2,8 @@ import { LorekeeperError } from '@lorekeeper/domain';
 import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../database';
-import type { Checkpoint } from './campaign.table';
+import type { Checkpoint, DurablePosition } from './campaign.table';
+import { archivedOf } from './campaign.table';
 
 /** The campaign's durable checkpoint. Throws CAMPAIGN_NOT_FOUND. Pass a transaction to read it in one. */
 export async function readCheckpoint(db: Kysely<Database>, campaignId: string): Promise<Checkpoint> {
@@ -17,6 +18,68 @@ export async function readCheckpoint(db: Kysely<Database>, campaignId: string): 
  */
 export async function lockCheckpoint(trx: Transaction<Database>, campaignId: string): Promise<Checkpoint> {
   return toCheckpoint(campaignId, await checkpointQuery(trx, campaignId).forShare().executeTakeFirst());
+}
+
+/** The campaign's checkpoint and how far its archive reaches past it. Throws CAMPAIGN_NOT_FOUND. */
+export async function readPosition(db: Kysely<Database>, campaignId: string): Promise<DurablePosition> {
+  return toPosition(campaignId, await positionQuery(db, campaignId).executeTakeFirst());
+}
+
+/**
+ * The position, with the campaign's row locked until `trx` ends: `share` as lockCheckpoint; `update`
+ * also keeps other session starts out, for one that may fold the archive's tail into the entities.
+ * Throws CAMPAIGN_NOT_FOUND.
+ */
+export async function lockPosition(
+  trx: Transaction<Database>,
+  campaignId: string,
+  mode: 'share' | 'update',
+): Promise<DurablePosition> {
+  const query = positionQuery(trx, campaignId);
+  const row = await (mode === 'share' ? query.forShare() : query.forUpdate()).executeTakeFirst();
+  return toPosition(campaignId, row);
+}
+
+function positionQuery(db: Kysely<Database>, campaignId: string) {
+  return db
+    .selectFrom('campaigns')
+    .select(['checkpoint_seq', 'checkpoint_stream_id', 'archived_seq', 'archived_stream_id'])
+    .where('id', '=', campaignId);
+}
+
+function toPosition(
+  campaignId: string,
+  row:
+    | {
+        checkpoint_seq: number;
+        checkpoint_stream_id: string;
+        archived_seq: number;
+        archived_stream_id: string;
+      }
+    | undefined,
+): DurablePosition {
+  if (!row)
+    throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${campaignId} does not exist`, { campaignId });
+  return {
+    checkpoint: { seq: row.checkpoint_seq, streamId: row.checkpoint_stream_id },
+    archived: archivedOf(row),
+  };
+}
+
+/**
+ * Move the archive's position to `next`, in the transaction that archived the events up to it, whose
+ * caller holds the campaign's row (lockPosition 'update') and checked the checkpoint is its own.
+ */
+export async function advanceArchived(
+  trx: Transaction<Database>,
+  campaignId: string,
+  next: Checkpoint,
+): Promise<void> {
+  await trx
+    .updateTable('campaigns')
+    .set({ archived_seq: next.seq, archived_stream_id: next.streamId, updated_at: sql`now()` })
+    .where('id', '=', campaignId)
+    .execute();
 }
 
 function checkpointQuery(db: Kysely<Database>, campaignId: string) {
@@ -48,6 +111,19 @@ export async function advanceCheckpoint(
   expected: Checkpoint,
   next: Checkpoint,
 ): Promise<boolean> {
+  return (await moveCheckpoint(trx, campaignId, expected, next)) !== undefined;
+}
+
+/**
+ * advanceCheckpoint, answering with the campaign's `archived_seq` (unchanged by it) when it moved the
+ * checkpoint, undefined when fenced: a flush archives only the events past it, in the same round trip.
+ */
+export async function moveCheckpoint(
+  trx: Transaction<Database>,
+  campaignId: string,
+  expected: Checkpoint,
+  next: Checkpoint,
+): Promise<number | undefined> {
   if (!Number.isSafeInteger(next.seq) || next.seq < expected.seq) {
     throw new LorekeeperError(
       'INTERNAL',
@@ -55,12 +131,13 @@ export async function advanceCheckpoint(
       { campaignId, expected, next },
     );
   }
-  const result = await trx
+  const row = await trx
     .updateTable('campaigns')
     .set({ checkpoint_seq: next.seq, checkpoint_stream_id: next.streamId, updated_at: sql`now()` })
     .where('id', '=', campaignId)
     .where('checkpoint_seq', '=', expected.seq)
     .where('checkpoint_stream_id', '=', expected.streamId)
+    .returning('archived_seq')
     .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  return row?.archived_seq;
 }

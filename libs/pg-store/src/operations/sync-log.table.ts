@@ -2,7 +2,15 @@ import type { Generated, Insertable, Selectable } from 'kysely';
 
 /** Why a flush ran (DESIGN.md, "Save points"). Stored as free text so a new trigger needs no migration. */
 export type SyncTrigger =
-  'autosave' | 'major' | 'manual' | 'session-end' | 'backlog' | 'shutdown' | 'redelivery';
+  | 'autosave'
+  | 'major'
+  | 'manual'
+  | 'session-end'
+  | 'backlog'
+  | 'shutdown'
+  | 'redelivery'
+  /** A session start folded the archive's tail into the entities (foldArchivedTail). */
+  | 'archived-tail';
 
 export interface SyncLogTable {
   id: Generated<number>;

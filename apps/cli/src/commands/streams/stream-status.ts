@@ -15,8 +15,11 @@ export interface StreamStatus {
   readonly groupLag: number | null;
   /** Entries delivered to a worker and not acknowledged. */
   readonly pending: number;
+  /** Where the entities in Postgres are. */
   readonly checkpointSeq: number | null;
-  /** Events appended and not durable yet: head - checkpoint. */
+  /** Where the archive ends: the checkpoint, or past it after a major event's flush (archive only). */
+  readonly archivedSeq: number | null;
+  /** Events appended and not durable yet: head - archivedSeq. */
   readonly behind: number | null;
   /** When the last successful flush committed, and how long ago (seconds); null when never. */
   readonly lastFlushAt: string | null;
@@ -44,6 +47,7 @@ export async function readStreamStatus(
   ]);
   const lastFlush = log.find((entry) => entry.error === null);
   const checkpointSeq = campaign?.checkpoint.seq ?? null;
+  const archivedSeq = campaign?.archived.seq ?? null;
   return {
     campaignId,
     status: campaign?.status ?? 'unknown',
@@ -52,7 +56,8 @@ export async function readStreamStatus(
     groupLag: group?.lag ?? null,
     pending: group?.pending ?? 0,
     checkpointSeq,
-    behind: checkpointSeq === null ? null : Math.max(0, headSeq - checkpointSeq),
+    archivedSeq,
+    behind: archivedSeq === null ? null : Math.max(0, headSeq - archivedSeq),
     lastFlushAt: lastFlush?.createdAt.toISOString() ?? null,
     lastFlushAgeSeconds: lastFlush
       ? Math.round((now.getTime() - lastFlush.createdAt.getTime()) / 1_000)
