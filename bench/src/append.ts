@@ -13,7 +13,13 @@ import type { NatsConnection } from 'nats';
 import { Requests } from '@lorekeeper/client';
 import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } from '@lorekeeper/pg-store';
 import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
-import { generateWorld, startPrivateNats, uniqueDatabaseUrl, waitUntil } from '@lorekeeper/testing';
+import {
+  dieWithParent,
+  generateWorld,
+  startPrivateNats,
+  uniqueDatabaseUrl,
+  waitUntil,
+} from '@lorekeeper/testing';
 import { ceilingAppend, ceilingKeys, loadCeiling } from './ceiling';
 import { REPO_ROOT, numberFlag, runBench, writeResults } from './results';
 import { closedLoop, median, summarise } from './stats';
@@ -50,16 +56,18 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   await db.destroy();
   const natsServer = await startPrivateNats();
-  const service = spawn(process.execPath, [join(root, 'apps/session-service/dist/main.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      NATS_URL: natsServer.url,
-      SESSION_HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const service = dieWithParent(
+    spawn(process.execPath, [join(root, 'apps/session-service/dist/main.js')], {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        NATS_URL: natsServer.url,
+        SESSION_HTTP_PORT: '0',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   const nats = await connect({ servers: natsServer.url, noAsyncTraces: true });
   const redis = await connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   const campaignId = `bench-${Date.now()}`;

@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { dieWithParent } from '@lorekeeper/testing';
 import type { CompareData } from './compare-data';
 import { writeCompareReport } from './compare-report';
 import type { CompareProfile } from './compare-profile';
@@ -172,7 +173,7 @@ const optional = <K extends string, T>(key: K, value: T | undefined) =>
 /** Run `node <script> <args>`; its stdout (its own markdown) goes to our stderr, so ours is the summary. */
 function runChild(script: string, childArgs: readonly string[]): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...childArgs], { stdio: ['ignore', 2, 2] });
+    const child = dieWithParent(spawn(process.execPath, [script, ...childArgs], { stdio: ['ignore', 2, 2] }));
     child.once('error', (error) => {
       log(`could not start ${script}: ${error.message}`);
       resolve(-1);

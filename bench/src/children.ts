@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { dieWithParent } from '@lorekeeper/testing';
 
 export interface Child {
   readonly process: ChildProcess;
@@ -16,10 +17,12 @@ export async function spawnNode(
   env: Readonly<Record<string, string>>,
   readyLine: string,
 ): Promise<Child> {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = dieWithParent(
+    spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     let output = '';

@@ -9,7 +9,13 @@ import { createDatabase, dropDatabase, ensureDatabaseExists, migrateToLatest } f
 import type { Redis } from '@lorekeeper/redis-store';
 import { connectRedis, loadFunctions } from '@lorekeeper/redis-store';
 import type { ServerProcess, ServiceName, ServiceProcess } from '@lorekeeper/testing';
-import { spawnService, startPrivateNats, startPrivateRedis, uniqueDatabaseUrl } from '@lorekeeper/testing';
+import {
+  dieWithParent,
+  spawnService,
+  startPrivateNats,
+  startPrivateRedis,
+  uniqueDatabaseUrl,
+} from '@lorekeeper/testing';
 
 /**
  * Everything one capacity run talks to, all of it its own: a fresh database, and a private Redis and
@@ -69,20 +75,22 @@ export async function startStack(): Promise<Stack> {
       return service;
     },
     spawnProfiledWorker: async (dir) => {
-      const child = spawn(
-        process.execPath,
-        ['--cpu-prof', '--cpu-prof-dir', dir, join(REPO_ROOT, 'apps/persistence-worker/dist/main.js')],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: databaseUrl,
-            REDIS_URL: redisServer.url,
-            NATS_URL: natsServer.url,
-            WORKER_HTTP_PORT: '0',
-            LOG_LEVEL: 'info',
+      const child = dieWithParent(
+        spawn(
+          process.execPath,
+          ['--cpu-prof', '--cpu-prof-dir', dir, join(REPO_ROOT, 'apps/persistence-worker/dist/main.js')],
+          {
+            env: {
+              ...process.env,
+              DATABASE_URL: databaseUrl,
+              REDIS_URL: redisServer.url,
+              NATS_URL: natsServer.url,
+              WORKER_HTTP_PORT: '0',
+              LOG_LEVEL: 'info',
+            },
+            stdio: ['ignore', 'pipe', 'inherit'],
           },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
+        ),
       );
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,40 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { answers } from './services';
 
+const children = new Set<ChildProcess>();
+let reaping = false;
+
+/**
+ * Stop `child` (SIGTERM, which a child that is itself a bench script passes on to its own children) if
+ * it is still running when this process exits or is told to stop (SIGINT, SIGTERM). A bench or a test run stopped by a signal sent to it alone (`kill <pid>`, a CI timeout)
+ * otherwise leaves its services and servers running, orphaned, and they take CPU from whatever runs
+ * next: a compare interrupted so once left a session service and a worker that halved the next runs.
+ * (Ctrl-C signals the whole process group, so it never had the problem.) Returns `child`.
+ */
+export function dieWithParent<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (!reaping) {
+    reaping = true;
+    process.once('exit', killChildren);
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      process.once(signal, () => {
+        killChildren();
+        process.exit(code);
+      });
+    }
+  }
+  return child;
+}
+
+function killChildren(): void {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+}
+
 /** A free loopback TCP port (asked of the kernel, then released). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,7 +77,7 @@ async function spawnServer(
   url: string,
   port: number,
 ): Promise<ServerProcess> {
-  const child = spawn(binary, args, { stdio: 'ignore' });
+  const child = dieWithParent(spawn(binary, args, { stdio: 'ignore' }));
   await waitUntil(() => answers(url, 200), 10_000, `${binary} on port ${port}`);
   return {
     url,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Msg, NatsConnection } from 'nats';
 import { withMallocTunables } from '@lorekeeper/config';
 import { uniqueCampaignId } from './campaigns';
+import { dieWithParent } from './processes';
 
 /** A reply as a game server sees it: the JSON body and the service-error headers. */
 export interface WireReply {
@@ -55,16 +56,18 @@ const REPO_ROOT = join(__dirname, '..', '..', '..');
 
 /** Run a built service (`npm run build` first) with the given environment; resolves once it is ready. */
 export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', name, 'dist', 'main.js')], {
-    env: withMallocTunables({
-      ...process.env,
-      LOG_LEVEL: 'info',
-      SESSION_HTTP_PORT: '0',
-      WORKER_HTTP_PORT: '0',
-      ...env,
+  const child = dieWithParent(
+    spawn(process.execPath, [join(REPO_ROOT, 'apps', name, 'dist', 'main.js')], {
+      env: withMallocTunables({
+        ...process.env,
+        LOG_LEVEL: 'info',
+        SESSION_HTTP_PORT: '0',
+        WORKER_HTTP_PORT: '0',
+        ...env,
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
     }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
