@@ -75,7 +75,8 @@ export class CampaignConsumer {
 
   /** A save or session end asks for everything up to the head to become durable. */
   requestFlush(trigger: SyncTrigger): void {
-    this.requested = trigger;
+    // A major event's request only wakes the loop: it never replaces a save or session end waiting.
+    if (trigger !== 'major' || this.requested === undefined) this.requested = trigger;
     // Someone is waiting: try now rather than at the end of a long backoff.
     this.retryAt = 0;
   }
@@ -290,11 +291,14 @@ export class CampaignConsumer {
     const { autosaveIntervalMs } = this.deps.config.worker;
     const backlog = this.fold.backlog;
     const bound = this.backlogBound();
+    // A flush that writes the entities is due first: it covers a waiting major event too. Put after
+    // the major events' archive-only flushes, it never came while quests were completed every few
+    // dozen events, and the stream (acknowledged and trimmed only behind the checkpoint) kept growing.
     let trigger: SyncTrigger | undefined;
-    if (this.majorSeen) trigger = 'major';
-    else if (this.requested && caughtUp) trigger = this.requested;
+    if (this.requested && caughtUp && this.requested !== 'major') trigger = this.requested;
     else if (backlog.events >= bound.events || backlog.bytes >= bound.bytes) trigger = 'backlog';
     else if (now - this.lastFlushAt >= autosaveIntervalMs) trigger = 'autosave';
+    else if (this.majorSeen || (this.requested === 'major' && caughtUp)) trigger = 'major';
     else if (this.fold.head.seq === this.fold.durable.seq) trigger = 'redelivery';
     if (trigger) this.startFlush(trigger);
   }
@@ -320,8 +324,10 @@ export class CampaignConsumer {
     const archiveOnly = trigger === 'major';
     const batch = archiveOnly ? this.fold.archiveBatch() : this.fold.batch();
     const started = performance.now();
-    if (trigger === 'major') this.majorSeen = false;
-    if (trigger === this.requested) this.requested = undefined;
+    // Every flush reaches the head folded so far, so it makes each major event folded until now durable.
+    const coversMajor = this.majorSeen;
+    this.majorSeen = false;
+    if (trigger === this.requested || this.requested === 'major') this.requested = undefined;
     this.flushing = (async () => {
       try {
         // Never write the fold of a session Redis lost: the game may have started again from the
@@ -366,7 +372,7 @@ export class CampaignConsumer {
           return;
         }
         // Try the same save point again after the backoff.
-        if (trigger === 'major') this.majorSeen = true;
+        if (coversMajor) this.majorSeen = true;
         if (trigger === 'manual' || trigger === 'session-end') this.requested ??= trigger;
         this.failures += 1;
         const backoff = Math.min(30_000, 100 * 2 ** Math.min(this.failures, 8));
