@@ -7,7 +7,8 @@ import { CampaignFold } from './campaign-fold';
 import type { WorkerDeps } from './deps';
 import { FencedError, SessionGoneError, acknowledgeFlushed, commitFlush } from './flush';
 import { ReplaySnapshots } from './replay-snapshots';
-import { READ_COUNT, StreamReader, isBacklog } from './stream-reader';
+import { awaitedMajor, dueSavePoint } from './save-points';
+import { READ_COUNT, StreamReader, eventsOf, isBacklog } from './stream-reader';
 
 export type ConsumerState = 'running' | 'quarantined' | 'lost';
 
@@ -192,7 +193,11 @@ export class CampaignConsumer {
           i -= 1;
           continue;
         }
-        if (entry.event.seq > this.fold.durableEvents.seq && this.awaited(entry.event, now)) {
+        const { durableWaitMs } = this.deps.config.sessionService;
+        if (
+          entry.event.seq > this.fold.durableEvents.seq &&
+          awaitedMajor(this.fold.isMajor(entry.event), entry.event, now, durableWaitMs)
+        ) {
           this.majorSeen = true;
         }
         this.attempts.delete(entry.streamId);
@@ -212,19 +217,6 @@ export class CampaignConsumer {
       }
     }
     return done;
-  }
-
-  /**
-   * True for a major event whose append may still be waiting for it to be durable: such an event
-   * forces a flush. One committed more than twice DURABLE_WAIT_MS ago (twice: slack for the clocks of
-   * two hosts) has had its reply already, `durable: false`; met while catching up a backlog, it is
-   * flushed with the backlog instead, so a backlog full of quest completions coalesces into few large
-   * flushes rather than one per read.
-   */
-  private awaited(event: StreamEvent, now: number): boolean {
-    if (!this.fold.isMajor(event)) return false;
-    const age = now - Date.parse(event.meta.at);
-    return !(age > 2 * this.deps.config.sessionService.durableWaitMs);
   }
 
   /**
@@ -288,18 +280,16 @@ export class CampaignConsumer {
 
   private maybeFlush(now: number, caughtUp: boolean): void {
     if (this.flushing || now < this.retryAt || !this.fold.hasWork || this.state !== 'running') return;
-    const { autosaveIntervalMs } = this.deps.config.worker;
-    const backlog = this.fold.backlog;
-    const bound = this.backlogBound();
-    // A flush that writes the entities is due first: it covers a waiting major event too. Put after
-    // the major events' archive-only flushes, it never came while quests were completed every few
-    // dozen events, and the stream (acknowledged and trimmed only behind the checkpoint) kept growing.
-    let trigger: SyncTrigger | undefined;
-    if (this.requested && caughtUp && this.requested !== 'major') trigger = this.requested;
-    else if (backlog.events >= bound.events || backlog.bytes >= bound.bytes) trigger = 'backlog';
-    else if (now - this.lastFlushAt >= autosaveIntervalMs) trigger = 'autosave';
-    else if (this.majorSeen || (this.requested === 'major' && caughtUp)) trigger = 'major';
-    else if (this.fold.head.seq === this.fold.durable.seq) trigger = 'redelivery';
+    const trigger = dueSavePoint({
+      requested: this.requested,
+      caughtUp,
+      backlog: this.fold.backlog,
+      bound: this.backlogBound(),
+      msSinceLastFlush: now - this.lastFlushAt,
+      autosaveIntervalMs: this.deps.config.worker.autosaveIntervalMs,
+      majorSeen: this.majorSeen,
+      onlyRedeliveries: this.fold.head.seq === this.fold.durable.seq,
+    });
     if (trigger) this.startFlush(trigger);
   }
 
@@ -402,11 +392,4 @@ export class CampaignConsumer {
       backlog.oldestAt === undefined ? 0 : (now - backlog.oldestAt) / 1_000,
     );
   }
-}
-
-/** The decoded events of a read (a loop: a read of 1,000 entries made 1,000 arrays with flatMap). */
-function eventsOf(entries: readonly ReadEntry[]): StreamEvent[] {
-  const events: StreamEvent[] = [];
-  for (const entry of entries) if (entry.ok) events.push(entry.event);
-  return events;
 }

@@ -1,4 +1,4 @@
-import type { ReadEntry } from '@lorekeeper/redis-store';
+import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
 import { readAndClaimRange, readGroup, readHeadSeq } from '@lorekeeper/redis-store';
 import type { WorkerDeps } from './deps';
 
@@ -128,4 +128,11 @@ async function settledValue<T>(settled: Promise<Settled<T>>): Promise<T> {
   const outcome = await settled;
   if (outcome.ok) return outcome.value;
   throw outcome.error;
+}
+
+/** The decoded events of a read (a loop: a read of 1,000 entries made 1,000 arrays with flatMap). */
+export function eventsOf(entries: readonly ReadEntry[]): StreamEvent[] {
+  const events: StreamEvent[] = [];
+  for (const entry of entries) if (entry.ok) events.push(entry.event);
+  return events;
 }

@@ -51,6 +51,19 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'still wa
   }
 }
 
+/** The waiter's reader of the campaign's position, counting its reads. */
+function countedReads() {
+  const counted = {
+    reads: 0,
+    read: async (campaignId: string) => {
+      counted.reads += 1;
+      const position = await readPosition(database.db, campaignId);
+      return { checkpoint: position.checkpoint.seq, events: position.archived.seq };
+    },
+  };
+  return counted;
+}
+
 describe('waiting for a major event to be durable', () => {
   it("answers when a worker announces the campaign's flush, reading the checkpoint again then", async () => {
     const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE).listen(nats);
@@ -84,55 +97,45 @@ describe('waiting for a major event to be durable', () => {
   });
 
   it('shares each read of the checkpoint among the appends waiting on a campaign', async () => {
-    let reads = 0;
-    const countedRead = async (campaignId: string) => {
-      reads += 1;
-      const position = await readPosition(database.db, campaignId);
-      return { checkpoint: position.checkpoint.seq, events: position.archived.seq };
-    };
-    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, countedRead).listen(nats);
+    const counted = countedReads();
+    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, counted.read).listen(nats);
     await nats.flush();
     try {
       // Ten appends begin to wait at once: the first read is shared, plus at most one after it.
       const waits = Array.from({ length: 10 }, (_, i) => waiter.waitFor('c4', 11 + i, 30_000));
       expect(await within(Promise.all(waits), 300)).toBe('still waiting');
-      expect(reads).toBeLessThanOrEqual(2);
+      expect(counted.reads).toBeLessThanOrEqual(2);
 
       // A flush that stops short of every wait is not worth a read.
-      const before = reads;
+      const before = counted.reads;
       announce({ campaignId: 'c4', seq: 10 });
       expect(await within(Promise.all(waits), 300)).toBe('still waiting');
-      expect(reads).toBe(before);
+      expect(counted.reads).toBe(before);
 
       // One that reaches them all answers them all with one read (two if a tick came during it).
       await moveCheckpointTo('c4', 20);
       announce({ campaignId: 'c4', seq: 20 });
       expect(await within(Promise.all(waits), 5_000)).toEqual(Array(10).fill(true));
-      expect(reads - before).toBeGreaterThanOrEqual(1);
-      expect(reads - before).toBeLessThanOrEqual(2);
+      expect(counted.reads - before).toBeGreaterThanOrEqual(1);
+      expect(counted.reads - before).toBeLessThanOrEqual(2);
     } finally {
       waiter.close();
     }
   });
 
   it('answers only from the checkpoint: a notice naming the seq before Postgres has it is not believed', async () => {
-    let reads = 0;
-    const countedRead = async (campaignId: string) => {
-      reads += 1;
-      const position = await readPosition(database.db, campaignId);
-      return { checkpoint: position.checkpoint.seq, events: position.archived.seq };
-    };
+    const counted = countedReads();
     await database.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c5', name: 'Five' }));
-    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, countedRead).listen(nats);
+    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, counted.read).listen(nats);
     await nats.flush();
     try {
       const waiting = waiter.waitFor('c5', 5, 30_000);
       expect(await within(waiting, 300)).toBe('still waiting');
-      const before = reads;
+      const before = counted.reads;
       // A stray or forged notice: it prompts a read, and the checkpoint (still 0) keeps the append waiting.
       announce({ campaignId: 'c5', seq: 5 });
       expect(await within(waiting, 500)).toBe('still waiting');
-      expect(reads).toBeGreaterThan(before);
+      expect(counted.reads).toBeGreaterThan(before);
 
       await moveCheckpointTo('c5', 5);
       announce({ campaignId: 'c5', seq: 5 });

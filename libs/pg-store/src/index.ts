@@ -33,7 +33,6 @@ export { findCampaign } from './campaigns/find-campaign';
 export {
   advanceArchived,
   advanceCheckpoint,
-  lockCheckpoint,
   lockPosition,
   moveCheckpoint,
   readCheckpoint,

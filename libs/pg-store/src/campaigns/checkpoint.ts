@@ -7,17 +7,7 @@ import { archivedOf } from './campaign.table';
 
 /** The campaign's durable checkpoint. Throws CAMPAIGN_NOT_FOUND. Pass a transaction to read it in one. */
 export async function readCheckpoint(db: Kysely<Database>, campaignId: string): Promise<Checkpoint> {
-  return toCheckpoint(campaignId, await checkpointQuery(db, campaignId).executeTakeFirst());
-}
-
-/**
- * The checkpoint, with the campaign's row share-locked until `trx` ends: no flush can commit in the
- * meantime, since a flush's first statement moves the checkpoint on that row. A flush already past that
- * statement is waited for, and its checkpoint read. What `trx` reads afterwards is as of this checkpoint.
- * Throws CAMPAIGN_NOT_FOUND.
- */
-export async function lockCheckpoint(trx: Transaction<Database>, campaignId: string): Promise<Checkpoint> {
-  return toCheckpoint(campaignId, await checkpointQuery(trx, campaignId).forShare().executeTakeFirst());
+  return (await readPosition(db, campaignId)).checkpoint;
 }
 
 /** The campaign's checkpoint and how far its archive reaches past it. Throws CAMPAIGN_NOT_FOUND. */
@@ -26,9 +16,11 @@ export async function readPosition(db: Kysely<Database>, campaignId: string): Pr
 }
 
 /**
- * The position, with the campaign's row locked until `trx` ends: `share` as lockCheckpoint; `update`
- * also keeps other session starts out, for one that may fold the archive's tail into the entities.
- * Throws CAMPAIGN_NOT_FOUND.
+ * The position, with the campaign's row locked until `trx` ends. `share`: no flush can commit in the
+ * meantime, since a flush's first statement moves the checkpoint (or locks the row) on that row; a flush
+ * already past it is waited for, and its position read, so what `trx` reads afterwards is as of this
+ * position. `update` also keeps other session starts out, for one that may fold the archive's tail
+ * into the entities. Throws CAMPAIGN_NOT_FOUND.
  */
 export async function lockPosition(
   trx: Transaction<Database>,
@@ -80,22 +72,6 @@ export async function advanceArchived(
     .set({ archived_seq: next.seq, archived_stream_id: next.streamId, updated_at: sql`now()` })
     .where('id', '=', campaignId)
     .execute();
-}
-
-function checkpointQuery(db: Kysely<Database>, campaignId: string) {
-  return db
-    .selectFrom('campaigns')
-    .select(['checkpoint_seq', 'checkpoint_stream_id'])
-    .where('id', '=', campaignId);
-}
-
-function toCheckpoint(
-  campaignId: string,
-  row: { checkpoint_seq: number; checkpoint_stream_id: string } | undefined,
-): Checkpoint {
-  if (!row)
-    throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${campaignId} does not exist`, { campaignId });
-  return { seq: row.checkpoint_seq, streamId: row.checkpoint_stream_id };
 }
 
 /**
