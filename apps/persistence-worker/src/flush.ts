@@ -3,12 +3,12 @@ import { LorekeeperError, isLorekeeperError } from '@lorekeeper/domain';
 import type { Database, SyncTrigger } from '@lorekeeper/pg-store';
 import type { Checkpoint, DurablePosition } from '@lorekeeper/pg-store';
 import {
-  advanceArchived,
   archiveEvents,
+  archivedPositionUpdate,
   deleteEntities,
   lockPosition,
   moveCheckpoint,
-  recordSync,
+  syncLogInsert,
   upsertEntities,
 } from '@lorekeeper/pg-store';
 import { acknowledge, trimBelow } from '@lorekeeper/redis-store';
@@ -73,18 +73,21 @@ export async function flushCampaign(
     const entitiesDeleted = await deleteEntities(trx, campaignId, batch.deletes);
     // Not what a flush for a major event archived already (read under the row's lock): whichever worker
     // archived those (this one before a restart, or a former owner), they are the same stream entries.
-    const eventsArchived = await archiveEvents(trx, campaignId, after(batch.events, archivedSeq));
+    const events = after(batch.events, archivedSeq);
+    // The log row goes with the archive's insert, in its round trip: its time is the flush's up to there.
     const durationMs = performance.now() - started;
-    await recordSync(trx, {
-      campaignId,
-      fromSeq: batch.from.seq + 1,
-      toSeq: batch.to.seq,
-      entitiesWritten,
-      entitiesDeleted,
-      eventsArchived,
-      durationMs,
-      trigger,
-    });
+    const eventsArchived = await archiveEvents(trx, campaignId, events, [
+      syncLogInsert(trx, {
+        campaignId,
+        fromSeq: batch.from.seq + 1,
+        toSeq: batch.to.seq,
+        entitiesWritten,
+        entitiesDeleted,
+        eventsArchived: events.length,
+        durationMs,
+        trigger,
+      }),
+    ]);
     return { entitiesWritten, entitiesDeleted, eventsArchived, durationMs };
   });
 }
@@ -109,19 +112,22 @@ export async function archiveAhead(
     if (batch.to.seq <= position.archived.seq) {
       return { entitiesWritten: 0, entitiesDeleted: 0, eventsArchived: 0, durationMs: 0 };
     }
-    const eventsArchived = await archiveEvents(trx, campaignId, after(batch.events, position.archived.seq));
-    await advanceArchived(trx, campaignId, batch.to);
+    const events = after(batch.events, position.archived.seq);
     const durationMs = performance.now() - started;
-    await recordSync(trx, {
-      campaignId,
-      fromSeq: position.archived.seq + 1,
-      toSeq: batch.to.seq,
-      entitiesWritten: 0,
-      entitiesDeleted: 0,
-      eventsArchived,
-      durationMs,
-      trigger: 'major',
-    });
+    // One statement archives the events, moves the archive's position and logs the flush.
+    const eventsArchived = await archiveEvents(trx, campaignId, events, [
+      archivedPositionUpdate(trx, campaignId, batch.to),
+      syncLogInsert(trx, {
+        campaignId,
+        fromSeq: position.archived.seq + 1,
+        toSeq: batch.to.seq,
+        entitiesWritten: 0,
+        entitiesDeleted: 0,
+        eventsArchived: events.length,
+        durationMs,
+        trigger: 'major',
+      }),
+    ]);
     return { entitiesWritten: 0, entitiesDeleted: 0, eventsArchived, durationMs };
   });
 }

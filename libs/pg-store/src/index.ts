@@ -33,6 +33,7 @@ export { findCampaign } from './campaigns/find-campaign';
 export {
   advanceArchived,
   advanceCheckpoint,
+  archivedPositionUpdate,
   lockPosition,
   moveCheckpoint,
   readCheckpoint,
@@ -107,7 +108,7 @@ export type {
   SyncRecord,
   SyncTrigger,
 } from './operations/sync-log.table';
-export { pruneSyncLog, readSyncLog, recordSync } from './operations/sync-log';
+export { pruneSyncLog, readSyncLog, recordSync, syncLogInsert } from './operations/sync-log';
 export type {
   DeadLetter,
   DeadLetterInput,

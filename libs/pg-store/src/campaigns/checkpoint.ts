@@ -67,11 +67,18 @@ export async function advanceArchived(
   campaignId: string,
   next: Checkpoint,
 ): Promise<void> {
-  await trx
+  await archivedPositionUpdate(trx, campaignId, next).execute();
+}
+
+/**
+ * advanceArchived's statement, not run: a major event's flush runs it inside the statement that
+ * archives the events (archiveEvents' `alongside`).
+ */
+export function archivedPositionUpdate(trx: Transaction<Database>, campaignId: string, next: Checkpoint) {
+  return trx
     .updateTable('campaigns')
     .set({ archived_seq: next.seq, archived_stream_id: next.streamId, updated_at: sql`now()` })
-    .where('id', '=', campaignId)
-    .execute();
+    .where('id', '=', campaignId);
 }
 
 /**

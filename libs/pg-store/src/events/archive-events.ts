@@ -1,10 +1,9 @@
 import type { RecordedEvent } from '@lorekeeper/domain';
 import { LorekeeperError } from '@lorekeeper/domain';
-import type { Transaction } from 'kysely';
+import type { OperationNodeSource, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../database';
 import type { ArchivedEntry } from './event.table';
-import { lastArchivedSeq } from './read-events';
 
 /** Events per archive chunk: one row, one JSON array (migration 0007). */
 export const ARCHIVE_CHUNK_EVENTS = 1_000;
@@ -27,13 +26,22 @@ export interface EntryToArchive extends ArchivedEntry {
  * mean a bug, never something to skip quietly. The caller holds the campaign's row (the flush moves the
  * checkpoint first), so no other writer archives for the campaign meanwhile. The caller leaves transient
  * events out (DESIGN.md, invariant 5). Returns the number archived.
+ *
+ * `alongside`: statements (kysely builders, not run) to run in the same round trip as the last chunk
+ * insert, or alone when there are no events: a flush moves the archive's position and logs itself
+ * there (archivedPositionUpdate, syncLogInsert). They run even when the archive refuses the events;
+ * the call then throws, and the transaction, which the caller must roll back, undoes them.
  */
 export async function archiveEvents(
   trx: Transaction<Database>,
   campaignId: string,
   events: readonly EntryToArchive[],
+  alongside: readonly OperationNodeSource[] = [],
 ): Promise<number> {
-  if (events.length === 0) return 0;
+  if (events.length === 0) {
+    if (alongside.length > 0) await sql`with ${named(alongside)} select 1`.execute(trx);
+    return 0;
+  }
   const ordered = isOrdered(events) ? events : [...events].sort((a, b) => a.seq - b.seq);
   if (!isOrdered(ordered)) {
     throw new LorekeeperError(
@@ -41,39 +49,70 @@ export async function archiveEvents(
       `campaign ${campaignId}: a seq appears twice in the events to archive`,
     );
   }
-  const last = await lastArchivedSeq(trx, campaignId);
-  const first = (ordered[0] as RecordedEvent).seq;
-  if (first <= last) {
-    throw new LorekeeperError(
-      'INTERNAL',
-      `campaign ${campaignId}: seq ${first} is at or below the archive's last seq ${last}; events are archived once, in order`,
-    );
-  }
   // One statement for many chunks: a flush of 11,000 events made eleven round trips, each waiting
-  // behind the worker's folding. The entity ids go as JSON, which node-pg sends as it is, where a
-  // text[] parameter is escaped element by element.
+  // behind the worker's folding. The same statement reads where the archive ends and inserts only past
+  // it: a major event's flush made seven round trips, and this check alone was one of them.
   let rows: Chunk[] = [];
   let chars = 0;
-  const insert = async () => {
-    const values = rows.map(
-      (chunk) =>
-        sql`(${campaignId}, ${chunk.firstSeq}, ${chunk.lastSeq}, ${chunk.count}, ${chunk.firstAt}::timestamptz,
-             ${chunk.lastAt}::timestamptz, array(select json_array_elements_text(${JSON.stringify(chunk.entityIds)}::json)),
-             ${chunk.json}::json)`,
-    );
-    await sql`insert into event_chunks
-                (campaign_id, first_seq, last_seq, event_count, first_at, last_at, entity_ids, events)
-              values ${sql.join(values)}`.execute(trx);
+  const insert = async (last: boolean) => {
+    const first = (rows[0] as Chunk).firstSeq;
+    const result = await insertChunks(trx, campaignId, rows, last ? alongside : []);
+    if (result.inserted !== rows.length) {
+      throw new LorekeeperError(
+        'INTERNAL',
+        `campaign ${campaignId}: seq ${first} is at or below the archive's last seq ${result.last}; events are archived once, in order`,
+      );
+    }
     rows = [];
     chars = 0;
   };
   for (const chunk of chunksOfEvents(ordered)) {
-    if (rows.length > 0 && chars + chunk.json.length > ARCHIVE_STATEMENT_CHARS) await insert();
+    if (rows.length > 0 && chars + chunk.json.length > ARCHIVE_STATEMENT_CHARS) await insert(false);
     rows.push(chunk);
     chars += chunk.json.length;
   }
-  if (rows.length > 0) await insert();
+  await insert(true);
   return ordered.length;
+}
+
+/**
+ * Insert the chunks unless the archive already reaches their first seq; with `alongside` as further
+ * statements of the same one. The entity ids go as JSON, which node-pg sends as it is, where a text[]
+ * parameter is escaped element by element. Answers where the archive ended and how many went in.
+ */
+async function insertChunks(
+  trx: Transaction<Database>,
+  campaignId: string,
+  rows: readonly Chunk[],
+  alongside: readonly OperationNodeSource[],
+): Promise<{ last: number; inserted: number }> {
+  const values = rows.map(
+    (chunk) =>
+      sql`(${chunk.firstSeq}::bigint, ${chunk.lastSeq}::bigint, ${chunk.count}::integer,
+           ${chunk.firstAt}::timestamptz, ${chunk.lastAt}::timestamptz,
+           array(select json_array_elements_text(${JSON.stringify(chunk.entityIds)}::json)), ${chunk.json}::json)`,
+  );
+  const more = alongside.length > 0 ? sql`, ${named(alongside)}` : sql``;
+  const { rows: answer } = await sql<{ last: string; inserted: number }>`
+    with archived as (select coalesce(max(last_seq), 0) as seq from event_chunks where campaign_id = ${campaignId}),
+    inserted as (
+      insert into event_chunks
+        (campaign_id, first_seq, last_seq, event_count, first_at, last_at, entity_ids, events)
+      select ${campaignId}, c.*
+        from (values ${sql.join(values)}) as c (first_seq, last_seq, event_count, first_at, last_at, entity_ids, events)
+       where (select seq from archived) < ${(rows[0] as Chunk).firstSeq}
+      returning 1
+    )${more}
+    select (select seq from archived) as last, (select count(*) from inserted)::integer as inserted`.execute(
+    trx,
+  );
+  const row = answer[0] as { last: string; inserted: number };
+  return { last: Number(row.last), inserted: row.inserted };
+}
+
+/** `alongside_0 as (...), ...`: statements a `with` runs for their effect, in one round trip. */
+function named(statements: readonly OperationNodeSource[]) {
+  return sql.join(statements.map((statement, i) => sql`${sql.raw(`alongside_${i}`)} as (${statement})`));
 }
 
 /** The chunks of one INSERT together stay under this many characters of JSON (a message of a few MB). */

@@ -7,6 +7,8 @@ import {
   lastArchivedSeq,
   lastArchivedSeqAt,
   readEvents,
+  readSyncLog,
+  syncLogInsert,
 } from '../index';
 import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
 
@@ -106,6 +108,36 @@ describe('event archive', () => {
     expect(await countEvents(test.db, 'c1', { fromTime, toTime, types: ['item.moved'] })).toBe(1);
     expect(await lastArchivedSeq(test.db, 'c1')).toBe(5);
     expect(await lastArchivedSeq(test.db, 'nobody')).toBe(0);
+  });
+
+  it('runs the statements given alongside in the same statement, and undoes them with a refused archive', async () => {
+    await test.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c-along', name: 'Along' }));
+    const log = (trx: Parameters<typeof syncLogInsert>[0], toSeq: number) =>
+      syncLogInsert(trx, {
+        campaignId: 'c-along',
+        fromSeq: 1,
+        toSeq,
+        entitiesWritten: 0,
+        entitiesDeleted: 0,
+        eventsArchived: 0,
+        durationMs: 1,
+        trigger: 'major',
+      });
+    const logged = async () => (await readSyncLog(test.db, 'c-along')).map((entry) => entry.toSeq);
+    await test.db
+      .transaction()
+      .execute((trx) => archiveEvents(trx, 'c-along', EVENTS.slice(0, 2), [log(trx, 2)]));
+    // No events: the statements alongside still run.
+    await test.db.transaction().execute((trx) => archiveEvents(trx, 'c-along', [], [log(trx, 3)]));
+    expect(await logged()).toEqual([3, 2]);
+
+    await expect(
+      test.db
+        .transaction()
+        .execute((trx) => archiveEvents(trx, 'c-along', EVENTS.slice(1, 3), [log(trx, 4)])),
+    ).rejects.toThrow(/seq 2 is at or below the archive's last seq 2/);
+    expect(await logged()).toEqual([3, 2]);
+    expect((await readEvents(test.db, 'c-along')).map((e) => e.seq)).toEqual([1, 2]);
   });
 
   it('refuses to archive a seq twice, rolling back the whole batch', async () => {

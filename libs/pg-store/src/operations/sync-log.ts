@@ -9,22 +9,26 @@ import { toSyncLogEntry } from './sync-log.table';
  * a failed one (its transaction rolled back, the record of the failure must not). Returns the row's id.
  */
 export async function recordSync(db: Kysely<Database>, record: SyncRecord): Promise<number> {
-  const row = await db
-    .insertInto('sync_log')
-    .values({
-      campaign_id: record.campaignId,
-      from_seq: record.fromSeq,
-      to_seq: record.toSeq,
-      entities_written: record.entitiesWritten,
-      entities_deleted: record.entitiesDeleted,
-      events_archived: record.eventsArchived,
-      duration_ms: Math.round(record.durationMs),
-      trigger: record.trigger,
-      error: record.error ?? null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const row = await syncLogInsert(db, record).returning('id').executeTakeFirstOrThrow();
   return row.id;
+}
+
+/**
+ * The statement that logs a flush, not run: a flush runs it inside the statement that archives its
+ * events (archiveEvents' `alongside`), one round trip instead of two.
+ */
+export function syncLogInsert(db: Kysely<Database>, record: SyncRecord) {
+  return db.insertInto('sync_log').values({
+    campaign_id: record.campaignId,
+    from_seq: record.fromSeq,
+    to_seq: record.toSeq,
+    entities_written: record.entitiesWritten,
+    entities_deleted: record.entitiesDeleted,
+    events_archived: record.eventsArchived,
+    duration_ms: Math.round(record.durationMs),
+    trigger: record.trigger,
+    error: record.error ?? null,
+  });
 }
 
 /** A campaign's most recent flushes, newest first. */
