@@ -11,6 +11,8 @@ import { waitUntil } from '@lorekeeper/testing';
 import type { CpuSource } from '../cpu';
 import { cpuBetween, readCpu } from '../cpu';
 import type { Backlog } from './backlog';
+import type { ProfileWindow } from './profile';
+import { monotonicUs } from './profile';
 
 export interface CatchUpSample {
   readonly events: number;
@@ -26,6 +28,8 @@ export interface CatchUpSample {
   readonly flushes: number;
   /** CPU seconds per process over the catch-up (absent for the profiled round). */
   readonly cpuSeconds?: Record<string, number>;
+  /** When the catch-up began and ended, in microseconds of the clock a `.cpuprofile` keeps time on. */
+  readonly window: ProfileWindow;
 }
 
 export interface CatchUpContext {
@@ -46,6 +50,7 @@ export interface CatchUpContext {
 export async function catchUp(context: CatchUpContext, backlog: Backlog): Promise<CatchUpSample> {
   const { db, redis, nats, campaignId } = context;
   const cpuBefore = context.cpu && readCpu(context.cpu);
+  const fromUs = monotonicUs();
   const started = performance.now();
   await markCampaignActive(redis, campaignId);
   await waitUntil(
@@ -57,6 +62,7 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
     'the worker to catch up',
   );
   const seconds = (performance.now() - started) / 1_000;
+  const window = { fromUs, toUs: monotonicUs() };
   const cpuSeconds = context.cpu && cpuBefore && cpuBetween(cpuBefore, readCpu(context.cpu));
   const written = await db
     .selectFrom('sync_log')
@@ -88,6 +94,7 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
     archiveChunks: Number(chunks.count),
     flushes: Number(written.flushes),
     ...(cpuSeconds ? { cpuSeconds } : {}),
+    window,
   };
 }
 

@@ -19,7 +19,22 @@ export interface ProfileSummary {
   readonly top: readonly HotFunction[];
 }
 
+/**
+ * A span of time in microseconds of the monotonic clock: a `.cpuprofile`'s `startTime` and Node's
+ * `process.hrtime` both read it, so another process can say when something happened in the profile.
+ */
+export interface ProfileWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+/** Now, on the clock of ProfileWindow. */
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1_000n);
+}
+
 interface CpuProfile {
+  readonly startTime: number;
   readonly nodes: readonly {
     readonly id: number;
     readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
@@ -28,17 +43,29 @@ interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
-/** Sum the self time of every function in the one `.cpuprofile` that `node --cpu-prof` left in `dir`. */
-export function summariseProfile(dir: string, root: string, count = 15): ProfileSummary {
+/**
+ * Sum the self time of every function in the one `.cpuprofile` that `node --cpu-prof` left in `dir`,
+ * over the samples inside `window` only when one is given (the profiled process idles before and after
+ * what is measured, and that idle time says nothing about it).
+ */
+export function summariseProfile(
+  dir: string,
+  root: string,
+  count = 15,
+  window?: ProfileWindow,
+): ProfileSummary {
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile in ${dir}: the worker did not exit cleanly`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const frameOf = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const selfUs = new Map<string, { name: string; where: string; us: number }>();
   let totalUs = 0;
+  let at = profile.startTime;
   profile.samples.forEach((nodeId, i) => {
     const frame = frameOf.get(nodeId);
     const us = profile.timeDeltas[i] ?? 0;
+    at += us;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
     totalUs += us;
     if (!frame) return;
     const where = frame.url ? `${shorten(frame.url, root)}:${frame.lineNumber + 1}` : '(native)';

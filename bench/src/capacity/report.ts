@@ -181,8 +181,9 @@ function profileSection(worker: WorkerPartResult | undefined): string[] {
   return [
     '## Where the worker spends its time',
     '',
-    `\`node --cpu-prof\` on the worker through one more (uncounted) mix round: ${(profile.totalMs / 1_000).toFixed(1)} s ` +
-      `profiled, ${pct(profile.idleShare)} idle (waiting on Redis or Postgres), ${pct(profile.gcShare)} garbage collection. ` +
+    `\`node --cpu-prof\` on the worker through one more (uncounted) mix round, summed over its catch-up (from the campaign's activation ` +
+      `until the checkpoint reached the backlog's end): ${(profile.totalMs / 1_000).toFixed(1)} s, ` +
+      `${pct(profile.idleShare)} idle (waiting on Redis or Postgres), ${pct(profile.gcShare)} garbage collection. ` +
       'Top functions by self time:',
     '',
     '| function | where | self ms | share of the profile |',

@@ -115,7 +115,7 @@ export async function workerPart(
     const profiled = await mixRound();
     await stop();
     log(`profiled mix round: ${Math.round(profiled.eventsPerSecond)} events/s (under the profiler)`);
-    return { ...result, profile: summariseProfile(dir, root) };
+    return { ...result, profile: summariseProfile(dir, root, 15, profiled.window) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

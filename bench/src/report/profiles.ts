@@ -94,8 +94,8 @@ function workerProfile(profile: WorkerProfile | undefined, missed: string): stri
   return [
     heading,
     '',
-    `\`node --cpu-prof\` on the worker through one more (uncounted) catch-up round of bench:capacity: ` +
-      `${(profile.totalMs / 1_000).toFixed(1)} s profiled, ${pct(profile.idleShare)} idle (waiting on Redis or ` +
+    `\`node --cpu-prof\` on the worker through one more (uncounted) catch-up round of bench:capacity, summed over the catch-up itself: ` +
+      `${(profile.totalMs / 1_000).toFixed(1)} s, ${pct(profile.idleShare)} idle (waiting on Redis or ` +
       `Postgres), ${pct(profile.gcShare)} garbage collection. Details: [capacity.md](capacity.md). ${missed}`,
     '',
     '| function | where | self ms | share of the profile |',
