@@ -36,7 +36,10 @@ export class CampaignFold {
   private taken = 0;
   /** Counts the times the cache forgot clean entities (see `remember`). */
   private evictions = 0;
-  /** Where the archive ends: past the checkpoint after a flush for a major event (see `archiveBatch`). */
+  /**
+   * Where the archive ends: past the checkpoint after a flush for a major event (see `archiveBatch`),
+   * at or behind it otherwise (then `durableEvents` is the checkpoint).
+   */
   private archived: Checkpoint;
 
   constructor(
@@ -47,7 +50,7 @@ export class CampaignFold {
     archived: Checkpoint = checkpoint,
   ) {
     this.lastFolded = checkpoint;
-    this.archived = archived.seq > checkpoint.seq ? archived : checkpoint;
+    this.archived = archived;
   }
 
   /** The entity checkpoint: where the entities in Postgres are, and where the stream is acknowledged. */

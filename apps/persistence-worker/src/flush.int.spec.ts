@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type { Checkpoint } from '@lorekeeper/pg-store';
-import { countEvents, insertCampaign, readCheckpoint } from '@lorekeeper/pg-store';
+import { countEvents, insertCampaign, readCheckpoint, readPosition, readSyncLog } from '@lorekeeper/pg-store';
 import type { StreamEvent } from '@lorekeeper/redis-store';
 import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
 import type { FlushBatch } from './campaign-fold';
-import { FencedError, SessionGoneError, flushCampaign } from './flush';
+import { FencedError, SessionGoneError, archiveAhead, flushCampaign } from './flush';
 
 const goldEvent = (seq: number): StreamEvent => ({
   streamId: `${seq}-0`,
@@ -86,5 +86,50 @@ describe('flushCampaign', () => {
     expect(lockedWhenAsked).toBe(true);
     expect(await countEvents(test.db, 'c1')).toBe(from.seq);
     expect((await readCheckpoint(test.db, 'c1')).seq).toBe(from.seq);
+  });
+});
+
+// A major event's flush (docs/architecture.md, "Major events: the archive first"): fenced like any flush.
+describe('archiveAhead', () => {
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    test = await createTestDatabase('archive-ahead');
+    await test.db.transaction().execute((trx) => insertCampaign(trx, { id: 'm1', name: 'One' }));
+  });
+  afterAll(async () => {
+    await test.destroy();
+  });
+
+  it('archives and moves the archive position, not the checkpoint; the next flush archives only past it', async () => {
+    const from = await readCheckpoint(test.db, 'm1');
+    const result = await archiveAhead(test.db, 'm1', batchOf(from, 3));
+    expect(result).toMatchObject({ eventsArchived: 3, entitiesWritten: 0 });
+    const position = await readPosition(test.db, 'm1');
+    expect(position.checkpoint.seq).toBe(from.seq);
+    expect(position.archived.seq).toBe(from.seq + 3);
+    expect((await readSyncLog(test.db, 'm1'))[0]).toMatchObject({ trigger: 'major', eventsArchived: 3 });
+
+    // The entity flush covers the same three and two more: it archives the two.
+    const flushed = await flushCampaign(test.db, 'm1', batchOf(from, 5), 'manual');
+    expect(flushed.eventsArchived).toBe(2);
+    expect(await countEvents(test.db, 'm1')).toBe(from.seq + 5);
+    expect((await readCheckpoint(test.db, 'm1')).seq).toBe(from.seq + 5);
+  });
+
+  it('archives nothing for a worker whose checkpoint another worker moved first', async () => {
+    const stale = await readCheckpoint(test.db, 'm1');
+    await flushCampaign(test.db, 'm1', batchOf(stale, 1), 'manual');
+    await expect(archiveAhead(test.db, 'm1', batchOf(stale, 3))).rejects.toBeInstanceOf(FencedError);
+    expect(await countEvents(test.db, 'm1')).toBe(stale.seq + 1);
+    expect((await readPosition(test.db, 'm1')).archived.seq).toBe(stale.seq + 1);
+  });
+
+  it('archives nothing when the session it folded is gone', async () => {
+    const from = await readCheckpoint(test.db, 'm1');
+    const archiving = archiveAhead(test.db, 'm1', batchOf(from, 2), async () => false);
+    await expect(archiving).rejects.toBeInstanceOf(SessionGoneError);
+    expect(await countEvents(test.db, 'm1')).toBe(from.seq);
+    expect((await readPosition(test.db, 'm1')).archived.seq).toBe(from.seq);
   });
 });

@@ -325,7 +325,7 @@ export class Worker {
           checkpointSeq: campaign.checkpoint.seq,
           archivedSeq: campaign.archived.seq,
         },
-        'Redis is behind the Postgres checkpoint; dropping its copy of the campaign',
+        'Redis is behind what Postgres holds; dropping its copy of the campaign',
       );
       await deleteCampaignKeys(this.deps.redis, campaignId);
       return;
