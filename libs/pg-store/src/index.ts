@@ -69,6 +69,7 @@ export type {
   NewEventChunkRow,
 } from './events/event.table';
 export { ARCHIVE_CHUNK_CHARS, ARCHIVE_CHUNK_EVENTS, archiveEvents } from './events/archive-events';
+export type { EntryToArchive } from './events/archive-events';
 export {
   countEvents,
   lastArchivedSeq,

@@ -67,6 +67,10 @@ describe('reading the stream as a consumer', () => {
       ['3-0', false],
     ]);
   });
+
+  it('fails with NOGROUP when the stream and its group are gone (the worker then drops the campaign)', async () => {
+    await expect(readGroup(redis, `gone-${randomUUID()}`, 'w1', '>', 10)).rejects.toThrow(/NOGROUP/);
+  });
 });
 
 // Layout 2 (one `event` field of JSON, as lk_append_v2 writes it) beside layout 1 in one stream: an
@@ -97,9 +101,10 @@ describe('reading both stream layouts', () => {
     await redis.xadd(stream, '3-0', EVENT_FIELD, JSON.stringify({ ...event, meta, extra: true }));
     await redis.xadd(stream, '4-0', EVENT_FIELD, '{"type":"player.gold.changed"');
     await redis.xadd(stream, '5-0', EVENT_FIELD, JSON.stringify({ ...event, version: '2', meta }));
+    await redis.xadd(stream, '6-0', EVENT_FIELD, '{}', 'more', 'x');
     expect(await ensureGroup(redis, campaignId)).toBe(true);
 
-    const [v2, v1, extra, broken, badVersion] = await readGroup(redis, campaignId, 'w1', '>', 10);
+    const [v2, v1, extra, broken, badVersion, twoFields] = await readGroup(redis, campaignId, 'w1', '>', 10);
     const expected = { ...event, meta };
     expect(v2).toMatchObject({ ok: true, event: { ...expected, seq: 1, streamId: '1-0' } });
     expect(v1).toMatchObject({ ok: true, event: { ...expected, seq: 2, streamId: '2-0' } });
@@ -109,6 +114,8 @@ describe('reading both stream layouts', () => {
     expect(extra?.ok && extra.event.json).toBeUndefined();
     expect(broken).toMatchObject({ ok: false, trimmed: false, error: expect.stringMatching(/JSON/) });
     expect(badVersion).toMatchObject({ ok: false, error: expect.stringMatching(/version/) });
+    // Neither layout: kept as its fields, for the dead letter.
+    expect(twoFields).toMatchObject({ ok: false, trimmed: false, fields: [EVENT_FIELD, '{}', 'more', 'x'] });
 
     // What the CLI reads and prints carries no copy of the JSON.
     expect(Object.keys((await readStreamRange(redis, campaignId, 1, 1))[0] ?? {})).not.toContain('json');

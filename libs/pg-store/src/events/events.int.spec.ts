@@ -11,6 +11,7 @@ import {
   syncLogInsert,
 } from '../index';
 import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
+import { sql } from 'kysely';
 
 type Archivable = RecordedEvent & { streamId: string };
 
@@ -317,5 +318,19 @@ describe('event archive', () => {
     expect(await test.db.transaction().execute((trx) => archiveEvents(trx, 'c2', many))).toBe(12_000);
     const page = await readEvents(test.db, 'c2', { fromSeq: 100, limit: 12_000 });
     expect(page.map((e) => e.seq)).toEqual(many.map((e) => e.seq));
+  });
+
+  // A pending list would take them cheaply until it passed 4 MB, and the insert that passed it would
+  // merge all of it, inside a flush (migration 0011).
+  it('puts each chunk’s entity ids straight into the entity index, leaving nothing pending', async () => {
+    const distinct = Array.from({ length: 2_000 }, (_, i) =>
+      event(1 + i, `player:d${i}`, 'player.gold.changed', { delta: 1 }, 1),
+    );
+    await test.db.transaction().execute((trx) => archiveEvents(trx, 'c5', distinct));
+    const { rows } = await sql<{ pages: string }>`
+      select gin_clean_pending_list('event_chunks_entity_idx'::regclass) as pages`.execute(test.db);
+    expect(Number(rows[0]?.pages)).toBe(0);
+    const history = await readEvents(test.db, 'c5', { entityId: 'player:d1234' });
+    expect(history.map((e) => e.seq)).toEqual([1_235]);
   });
 });
