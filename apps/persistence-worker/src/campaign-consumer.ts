@@ -130,15 +130,10 @@ export class CampaignConsumer {
    * and give its seqs twice (DESIGN.md, failure model).
    */
   async drain(): Promise<void> {
-    await this.flushed();
+    await this.flushing;
     if (this.state !== 'running' || !this.fold.hasWork) return;
     this.startFlush('shutdown');
-    await this.flushed();
-  }
-
-  /** Until no flush is in flight (one that ends with a major event waiting starts the next: startFlush). */
-  private async flushed(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    await this.flushing;
   }
 
   /**
@@ -262,10 +257,10 @@ export class CampaignConsumer {
     if (attempts < this.deps.config.worker.poisonRetries) return;
 
     // Everything before the poison entry is good: make it durable first (after any flush in flight).
-    await this.flushed();
+    await this.flushing;
     if (this.fold.hasWork) {
       this.startFlush('backlog');
-      await this.flushed();
+      await this.flushing;
     }
     await recordDeadLetter(this.deps.db, {
       campaignId: this.campaignId,
@@ -384,9 +379,6 @@ export class CampaignConsumer {
         );
       } finally {
         this.flushing = undefined;
-        // A major event folded while this flush was written waits for the next one: start it now, not
-        // after the loop's next read and fold.
-        if (this.majorSeen) this.maybeFlush(Date.now(), false);
       }
     })();
   }

@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
 import { readCheckpoint } from '@lorekeeper/pg-store';
 import { deleteCampaignKeys } from '@lorekeeper/redis-store';
-import { tinyWorld } from '@lorekeeper/testing';
+import { lockWaiters, tinyWorld } from '@lorekeeper/testing';
 import type { CampaignConsumer } from './campaign-consumer';
 import { directConsumer } from './test/consumer';
-import { blockedOn, holdFlushes } from './test/flushes';
 import { appendUntilAnswered } from './test/game';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
@@ -22,6 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const gold = (delta: number) => [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }];
 
 /** A campaign with three events appended, all folded (not flushed) by a consumer driven by the test. */
@@ -37,19 +37,51 @@ async function foldedCampaign(label: string): Promise<{ campaignId: string; cons
   return { campaignId, consumer };
 }
 
+/** Wait until a backend of the test database is blocked on a lock running a statement matching `pattern`. */
+async function blockedOn(pattern: RegExp, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await lockWaiters(h.db.db)).some((query) => pattern.test(query))) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
+/**
+ * Hold every flush of the test database until released, at its last statement (the sync log's insert)
+ * or, with `table: 'campaigns'`, at its first (moving the checkpoint). A share lock on campaigns lets
+ * a session start's `for share` read through.
+ */
+async function holdFlushes(table: 'sync_log' | 'campaigns' = 'sync_log'): Promise<() => Promise<void>> {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked: () => void = () => undefined;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holder = h.db.db.transaction().execute(async (trx) => {
+    await sql`lock table ${sql.table(table)} in share mode`.execute(trx);
+    locked();
+    await released;
+  });
+  await isLocked;
+  return async () => {
+    release();
+    await holder;
+  };
+}
+
 describe('a flush of a session Redis lost, racing the start of a new one', () => {
   it('a flush past its session check commits first, and the new session starts from its checkpoint', async () => {
     const { campaignId, consumer } = await foldedCampaign('lostflush-first');
-    const releaseFlushes = await holdFlushes(h);
+    const releaseFlushes = await holdFlushes();
     // The flush locks the campaign's row, finds its session in Redis, writes, and waits at the sync log.
     const draining = consumer.drain();
-    expect(await blockedOn(h, /sync_log/)).toBe(true);
+    expect(await blockedOn(/sync_log/)).toBe(true);
 
     // Now Redis loses the campaign, and a game server starts a new session.
     await deleteCampaignKeys(h.redis, campaignId);
     const starting = h.request(campaignId, 'session.start', { playerIds: ['player:alice'] });
     // The session start waits for the flush's row lock (before the fix it read checkpoint 0 at once).
-    const waited = await blockedOn(h, /for share/);
+    const waited = await blockedOn(/for share/);
     await releaseFlushes();
     await draining;
     const reply = await starting;
@@ -78,10 +110,10 @@ describe('a flush of a session Redis lost, racing the start of a new one', () =>
 
   it('a flush that reaches the checkpoint after the new session started writes nothing', async () => {
     const { campaignId, consumer } = await foldedCampaign('lostflush-late');
-    const releaseFlushes = await holdFlushes(h, 'campaigns');
+    const releaseFlushes = await holdFlushes('campaigns');
     // The flush is under way while the session is still in Redis, but has not locked the row yet.
     const draining = consumer.drain();
-    expect(await blockedOn(h, /update "campaigns"/)).toBe(true);
+    expect(await blockedOn(/update "campaigns"/)).toBe(true);
 
     await deleteCampaignKeys(h.redis, campaignId);
     const reply = await h.request(campaignId, 'session.start', { playerIds: ['player:alice'] });
