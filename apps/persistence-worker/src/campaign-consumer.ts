@@ -262,14 +262,18 @@ export class CampaignConsumer {
       this.startFlush('backlog');
       await this.flushing;
     }
-    await recordDeadLetter(this.deps.db, {
-      campaignId: this.campaignId,
-      streamId: entry.streamId,
-      seq: entry.ok ? entry.event.seq : null,
-      payload: entry.ok ? withoutJson(entry.event) : { fields: entry.fields },
-      error: message,
+    // The letter and the status together: a campaign with an open letter is quarantined, never left
+    // active for the next owner to fold the same entry into a second letter.
+    await this.deps.db.transaction().execute(async (trx) => {
+      await recordDeadLetter(trx, {
+        campaignId: this.campaignId,
+        streamId: entry.streamId,
+        seq: entry.ok ? entry.event.seq : null,
+        payload: entry.ok ? withoutJson(entry.event) : { fields: entry.fields },
+        error: message,
+      });
+      await setCampaignStatus(trx, this.campaignId, 'quarantined');
     });
-    await setCampaignStatus(this.deps.db, this.campaignId, 'quarantined');
     this.state = 'quarantined';
     this.deps.metrics.deadLetters.inc();
     this.deps.logger.error(
