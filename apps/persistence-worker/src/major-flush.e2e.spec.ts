@@ -67,6 +67,13 @@ describe('a major event', () => {
     });
     await h.nats.flush();
     await h.request(campaignId, 'append', { sessionId, events: [questStarted('quest:rats')] });
+    // The worker has found the new campaign: the append's short wait (DURABLE_WAIT_MS) measures the
+    // flush and its notice, not how soon a loaded machine runs the worker's discovery.
+    await waitUntil(
+      async () => (await h.redis.exists(campaignKeys(campaignId).lease)) === 1,
+      10_000,
+      'the lease',
+    );
     const reply = (await h.request(campaignId, 'append', { sessionId, events: [questDone('quest:rats')] }))
       .body as { seq: number; durable: boolean };
     expect(reply).toMatchObject({ seq: 2, durable: true });
