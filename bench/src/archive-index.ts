@@ -7,16 +7,9 @@
  *
  *   npm run bench:archive-index [-- --quick] [-- --chunks 8000 --rounds 3]
  */
-import type { Database, EntryToArchive } from '@lorekeeper/pg-store';
-import {
-  archiveEvents,
-  createDatabase,
-  dropDatabase,
-  ensureDatabaseExists,
-  migrateToLatest,
-} from '@lorekeeper/pg-store';
-import { uniqueDatabaseUrl } from '@lorekeeper/testing';
-import type { Kysely } from 'kysely';
+import type { EntryToArchive } from '@lorekeeper/pg-store';
+import { archiveEvents } from '@lorekeeper/pg-store';
+import { createTestDatabase } from '@lorekeeper/testing';
 import { sql } from 'kysely';
 import { numberFlag, runBench, writeResults } from './results';
 import { median, summarise } from './stats';
@@ -72,12 +65,8 @@ function chunkFrom(seq: number): EntryToArchive[] {
 }
 
 async function runOnce(setting: Setting, round: number): Promise<Run> {
-  const databaseUrl = uniqueDatabaseUrl('bench_archive_index');
-  await ensureDatabaseExists(databaseUrl);
-  const db: Kysely<Database> = createDatabase(databaseUrl);
+  const { db, destroy } = await createTestDatabase('bench_archive_index');
   try {
-    const migrated = await migrateToLatest(db);
-    if (migrated.error) throw migrated.error;
     await sql`alter index event_chunks_entity_idx set (${sql.raw(setting)})`.execute(db);
     const times: number[] = [];
     const started = performance.now();
@@ -103,8 +92,7 @@ async function runOnce(setting: Setting, round: number): Promise<Run> {
     );
     return run;
   } finally {
-    await db.destroy();
-    await dropDatabase(databaseUrl);
+    await destroy();
   }
 }
 

@@ -30,19 +30,23 @@ function batchOf(from: Checkpoint, count: number): FlushBatch {
   };
 }
 
+// One database for the file: campaign c1 for the entity flush, m1 for the major event's.
+let test: TestDatabase;
+
+beforeAll(async () => {
+  test = await createTestDatabase('flush');
+  await test.db.transaction().execute(async (trx) => {
+    await insertCampaign(trx, { id: 'c1', name: 'One' });
+    await insertCampaign(trx, { id: 'm1', name: 'Major' });
+  });
+});
+afterAll(async () => {
+  await test.destroy();
+});
+
 // The event archive has no foreign key to campaigns (migration 0006): the flush's checkpoint
 // compare-and-set is what keeps an event row from committing without its campaign.
 describe('flushCampaign', () => {
-  let test: TestDatabase;
-
-  beforeAll(async () => {
-    test = await createTestDatabase('flush');
-    await test.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c1', name: 'One' }));
-  });
-  afterAll(async () => {
-    await test.destroy();
-  });
-
   it('archives the events and moves the checkpoint together', async () => {
     const from = await readCheckpoint(test.db, 'c1');
     const result = await flushCampaign(test.db, 'c1', batchOf(from, 3), 'manual');
@@ -91,16 +95,6 @@ describe('flushCampaign', () => {
 
 // A major event's flush (docs/architecture.md, "Major events: the archive first"): fenced like any flush.
 describe('archiveAhead', () => {
-  let test: TestDatabase;
-
-  beforeAll(async () => {
-    test = await createTestDatabase('archive-ahead');
-    await test.db.transaction().execute((trx) => insertCampaign(trx, { id: 'm1', name: 'One' }));
-  });
-  afterAll(async () => {
-    await test.destroy();
-  });
-
   it('archives and moves the archive position, not the checkpoint; the next flush archives only past it', async () => {
     const from = await readCheckpoint(test.db, 'm1');
     const result = await archiveAhead(test.db, 'm1', batchOf(from, 3));
