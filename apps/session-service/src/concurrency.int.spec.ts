@@ -137,6 +137,39 @@ describe('concurrent appends', () => {
     }
   });
 
+  it('prepares again an append validated against a commit in flight that did not hold, though another instance reached the same version', async () => {
+    const second = await startSecondInstance();
+    try {
+      const campaignId = await h.createCampaign(tinyWorld);
+      const sessionId = await h.startSession(campaignId, ['player:alice']);
+      const first = h.service.deps;
+      const gain = (deps: SessionDeps, delta: number) =>
+        appendEvents(
+          deps,
+          campaignId,
+          { sessionId, events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }] },
+          randomUUID(),
+        ).then((reply) => reply.results[0]?.version);
+
+      // Alice has 10 gold. The first instance sees her at 11 (version 1); the second makes it 111.
+      expect(await gain(first, 1)).toBe(1);
+      expect(await gain(second.deps, 100)).toBe(2);
+      // Redis holds the first instance's next two commits until both are sent: the first is validated
+      // against its stale cache (version 2 would be 12 gold) and the second against that prediction
+      // (version 3, 14 gold). The first loses its compare-and-set. The second's token matches (Redis
+      // is at version 2 too) but not the content it was predicted from: it must not hold either.
+      await h.redis.call('CLIENT', 'PAUSE', '500', 'ALL');
+      expect(await Promise.all([gain(first, 1), gain(first, 2)])).toEqual([3, 4]);
+
+      const alice = await h.request(campaignId, 'entity.get', { entityId: 'player:alice' });
+      expect(alice.body.entity).toMatchObject({ version: 4, state: { gold: 114 } });
+      const stream = await readStreamRange(h.redis, campaignId);
+      expect(stream.map((event) => (event.data as { delta: number }).delta)).toEqual([1, 100, 1, 2]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('refuses a fight or dialogue id another instance already started, though its cache took it as new', async () => {
     const second = await startSecondInstance();
     try {

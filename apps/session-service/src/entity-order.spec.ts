@@ -18,6 +18,25 @@ describe('EntityOrder', () => {
     expect(order.size).toBe(0);
   });
 
+  it('starts the next append on an entity once the one before it has sent its commit', async () => {
+    const order = new EntityOrder();
+    const log: string[] = [];
+    const [a, b] = ['a', 'b'].map((name) => controlled(log, name));
+    const first = order.run('c1', ['player:alice'], [], async (sent) => {
+      log.push('a sends');
+      sent();
+      return a!.task();
+    });
+    const second = order.run('c1', [], ['player:alice'], b!.task);
+    await tick();
+    // a has not ended, but its commit is on its way: b validates against its prediction.
+    expect(log).toEqual(['a sends', 'start a', 'start b']);
+    b!.finish();
+    a!.finish();
+    expect(await Promise.all([first, second])).toEqual(['a', 'b']);
+    expect(order.size).toBe(0);
+  });
+
   it('runs appends on different entities, or of different campaigns, side by side', async () => {
     const order = new EntityOrder();
     const log: string[] = [];

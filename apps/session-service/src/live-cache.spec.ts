@@ -50,6 +50,32 @@ describe('LiveCache', () => {
     expect([cache.entities, cache.jsonBytes]).toEqual([0, 0]);
   });
 
+  it('holds a commit in flight as a prediction until it is confirmed, and never confirms a later one', () => {
+    const cache = new LiveCache(10_000);
+    cache.remember('c', 's1', [['player:a', at(4)]]);
+    cache.predict('c', 's1', [['player:a', { ...at(5), predicted: '{"v":5}' }]]);
+    expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')).toMatchObject({
+      token: '5',
+      predicted: '{"v":5}',
+    });
+    // Redis answered a read from before the commit: the prediction stays.
+    cache.remember('c', 's1', [['player:a', at(4)]]);
+    expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')?.predicted).toBe('{"v":5}');
+
+    // A second commit predicted on the first; the first's confirmation leaves the second's alone.
+    cache.predict('c', 's1', [['player:a', { ...at(6), predicted: '{"v":6}' }]]);
+    cache.confirm('c', 'player:a', '5');
+    expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')?.predicted).toBe('{"v":6}');
+    cache.confirm('c', 'player:a', '6');
+    expect(cache.lookup('c', 's1', ['player:a'])?.get('player:a')).toEqual(at(6));
+
+    // A commit that did not hold: its prediction is dropped.
+    cache.predict('c', 's1', [['player:a', { ...at(7), predicted: '{"v":7}' }]]);
+    cache.forgetEntity('c', 'player:a');
+    expect(cache.lookup('c', 's1', ['player:a'])).toBeUndefined();
+    expect(cache.entities).toBe(0);
+  });
+
   it('drops the least recently used campaign past its bound in bytes', () => {
     const cache = new LiveCache(400);
     cache.remember('old', 's', [

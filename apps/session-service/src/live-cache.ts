@@ -4,6 +4,25 @@ import type { LiveEntity } from '@lorekeeper/redis-store';
 import { ABSENT, liveToken, versionOfToken } from '@lorekeeper/redis-store';
 
 /**
+ * A cached entity. `predicted` marks the result of this process's own commit that is not answered
+ * yet, with the JSON that commit writes: an append validated against it sends that JSON along, and
+ * its commit holds only if Redis has it (the token alone could be another writer's same version).
+ */
+export interface CachedEntity extends LiveEntity {
+  readonly predicted?: string;
+}
+
+/** What Redis answers for a transient entity that does not exist. */
+const UNSEEN_TRANSIENT: CachedEntity = { token: ABSENT, entity: undefined, transient: true, bytes: 0 };
+
+/** An entry: as last read or written, or as a session start loaded it (still JSON). */
+type Entry = CachedEntity | EncodedEntity;
+
+const isEncoded = (entry: Entry): entry is EncodedEntity => 'json' in entry;
+const tokenOf = (entry: Entry): string => (isEncoded(entry) ? liveToken(entry.version) : entry.token);
+const bytesOf = (entry: Entry): number => (isEncoded(entry) ? entry.json.length : entry.bytes);
+
+/**
  * The live entities this process last read or wrote, per campaign session, so an append can
  * validate without reading Redis first. Never trusted blindly: the commit compares every entity's
  * token in Redis (compare-and-set), and a batch that loses or fails validation against cached state
@@ -15,22 +34,15 @@ import { ABSENT, liveToken, versionOfToken } from '@lorekeeper/redis-store';
  *   the head they saw, commits to their last seq). A Redis that came back behind the floor is caught
  *   by the next commit (`stale`) and the campaign dropped; one that came back at or above it holds
  *   the same history up to there, so an equal token is the same state.
+ * - An entry predicted from this process's commit in flight (`predict`) may never come true, and
+ *   another instance may reach its version from other content: an append validated against it sends
+ *   the predicted JSON along, and the commit checks that too.
  *
  * Bounded by `maxBytes` of entity JSON across campaigns (a parsed entity takes about twice its JSON
  * in the heap): past it the least recently used campaign is dropped. What a session start loaded is
  * kept as the JSON it sent Redis and parsed when an append first looks it up: most of a start's
  * 20,000 regions are never touched in the session.
  */
-/** What Redis answers for a transient entity that does not exist. */
-const UNSEEN_TRANSIENT: LiveEntity = { token: ABSENT, entity: undefined, transient: true, bytes: 0 };
-
-/** An entry: as last read or written, or as a session start loaded it (still JSON). */
-type Entry = LiveEntity | EncodedEntity;
-
-const isEncoded = (entry: Entry): entry is EncodedEntity => 'json' in entry;
-const tokenOf = (entry: Entry): string => (isEncoded(entry) ? liveToken(entry.version) : entry.token);
-const bytesOf = (entry: Entry): number => (isEncoded(entry) ? entry.json.length : entry.bytes);
-
 export class LiveCache {
   private readonly campaigns = new Map<string, { sessionId: string; entities: Map<string, Entry> }>();
   private size = 0;
@@ -49,10 +61,10 @@ export class LiveCache {
     sessionId: string,
     ids: readonly string[],
     isTransient: (id: string) => boolean = () => false,
-  ): Map<string, LiveEntity> | undefined {
+  ): Map<string, CachedEntity> | undefined {
     const entry = this.campaigns.get(campaignId);
     if (entry?.sessionId !== sessionId) return undefined;
-    const found = new Map<string, LiveEntity>();
+    const found = new Map<string, CachedEntity>();
     for (const id of ids) {
       const known = entry.entities.get(id);
       if (known === undefined && !isTransient(id)) return undefined;
@@ -80,6 +92,29 @@ export class LiveCache {
    */
   remember(campaignId: string, sessionId: string, entities: Iterable<readonly [string, LiveEntity]>): void {
     this.keep(campaignId, sessionId, entities);
+  }
+
+  /**
+   * Remember what a commit about to be sent writes, before Redis answers, so the next append on
+   * these entities can validate against it and be sent right behind it on the same connection
+   * (Redis runs them in that order). `confirm` once the commit holds; `forgetEntity` each otherwise.
+   */
+  predict(campaignId: string, sessionId: string, entities: Iterable<readonly [string, CachedEntity]>): void {
+    this.keep(campaignId, sessionId, entities);
+  }
+
+  /** The commit that wrote `token` for the entity holds: its entry (if still that one) is plain fact now. */
+  confirm(campaignId: string, entityId: string, token: string): void {
+    const entities = this.campaigns.get(campaignId)?.entities;
+    const known = entities?.get(entityId);
+    if (!entities || !known || isEncoded(known) || known.token !== token || known.predicted === undefined)
+      return;
+    entities.set(entityId, {
+      token: known.token,
+      entity: known.entity,
+      transient: known.transient,
+      bytes: known.bytes,
+    });
   }
 
   /** Remember entities a session start loaded, as the JSON it sent Redis (parsed on first lookup). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { serviceUrls } from '@lorekeeper/testing';
 import type { Redis } from 'ioredis';
+import type { EntityWrite } from './append';
 import { appendKeys, commitBatch } from './append';
 import { connectRedis } from './connection';
 import { callFunction, loadFunctions } from './functions';
@@ -8,8 +9,8 @@ import { campaignKeys } from './keys';
 import { readStreamRange } from './stream';
 import { registerSession } from './session';
 
-// The append Function in both argument layouts: lk_append_v2, which this version calls, and lk_append,
-// which a session service of the previous version calls while an upgrade rolls.
+// The append Function in every argument layout: lk_append_v3, which this version calls, and
+// lk_append_v2 and lk_append, which session services of previous versions call while an upgrade rolls.
 describe('committing a batch to the stream', () => {
   let redis: Redis;
   const campaignId = `append-${randomUUID()}`;
@@ -148,7 +149,89 @@ describe('committing a batch to the stream', () => {
     expect(await redis.hget(keys.versions, 'player:p0')).toBe('1');
   });
 
-  it('loads its own library again when one without lk_append_v2 was loaded (an older instance starting mid-upgrade)', async () => {
+  it('holds an entity validated against a prediction only when Redis has the predicted JSON, not just its token', async () => {
+    // What the session service predicted for bob at version 2 (its own commit, which did not hold) and
+    // what another instance wrote at version 2 instead.
+    const bob = (version: number, gold: number) => ({
+      id: 'player:bob',
+      kind: 'player',
+      version,
+      state: { gold },
+    });
+    const duel = (version: number, round: number) => ({
+      id: 'combat:duel',
+      kind: 'combat',
+      version,
+      state: { round },
+    });
+    const commit = (entities: EntityWrite[]) =>
+      commitBatch(redis, campaignId, {
+        sessionId,
+        idempotencyTtlSeconds: 60,
+        replayRecord: '[]',
+        transientTtlSeconds: 60,
+        entities,
+        events: entities.map((write) => ({
+          type: 'test.changed',
+          entityId: write.entityId,
+          version: Number(write.newToken),
+          data: {},
+          meta,
+        })),
+      });
+    const write = (entity: ReturnType<typeof bob> | ReturnType<typeof duel>, predicted?: object) => ({
+      entityId: entity.id,
+      transient: entity.kind === 'combat',
+      expectedToken: String(entity.version - 1),
+      newToken: String(entity.version),
+      entity,
+      ...(predicted ? { predictedJson: JSON.stringify(predicted) } : {}),
+    });
+    expect((await commit([{ ...write(bob(1, 0)), expectedToken: '' }])).kind).toBe('ok');
+    expect((await commit([{ ...write(duel(1, 0)), expectedToken: '' }])).kind).toBe('ok');
+    expect((await commit([write(bob(2, 100)), write(duel(2, 7))])).kind).toBe('ok');
+    const seqBefore = Number(await redis.get(keys.seq));
+
+    // Same tokens, other content: refused, nothing written.
+    expect(await commit([write(bob(3, 3), bob(2, 2))])).toEqual({
+      kind: 'cas',
+      entityId: 'player:bob',
+      found: '2',
+    });
+    expect(await commit([write(bob(3, 102)), write(duel(3, 1), duel(2, 0))])).toEqual({
+      kind: 'cas',
+      entityId: 'combat:duel',
+      found: '2',
+    });
+    expect(Number(await redis.get(keys.seq))).toBe(seqBefore);
+    expect(await redis.hget(keys.versions, 'player:bob')).toBe('2');
+
+    // The content it predicted: it holds.
+    expect(await commit([write(bob(3, 101), bob(2, 100)), write(duel(3, 8), duel(2, 7))])).toEqual({
+      kind: 'ok',
+      firstSeq: seqBefore + 1,
+    });
+    expect(await redis.hget(keys.entities, 'player:bob')).toBe(JSON.stringify(bob(3, 101)));
+  });
+
+  it("still takes the previous version's call, without predictions (lk_append_v2)", async () => {
+    const carol = { id: 'player:carol', kind: 'player', version: 1, state: { gold: 1 } };
+    const seqBefore = Number(await redis.get(keys.seq));
+    const reply = await callFunction(
+      redis,
+      'lk_append_v2',
+      appendKeys(campaignId),
+      [sessionId, '', 60, '[]', 60, 1, carol.id, 0, '', '1', JSON.stringify(carol)].concat([
+        1,
+        JSON.stringify({ type: 'player.created', entityId: carol.id, version: 1, data: {}, meta }),
+        0,
+      ]),
+    );
+    expect(reply).toEqual(['ok', seqBefore + 1]);
+    expect(await redis.hget(keys.entities, carol.id)).toBe(JSON.stringify(carol));
+  });
+
+  it('loads its own library again when one without lk_append_v3 was loaded (an older instance starting mid-upgrade)', async () => {
     const older =
       "#!lua name=lorekeeper\nredis.register_function('lk_append', function() return { 'ok', 0 } end)";
     await redis.call('FUNCTION', 'LOAD', 'REPLACE', older);
@@ -166,7 +249,7 @@ describe('committing a batch to the stream', () => {
     });
     expect(outcome).toEqual({ kind: 'ok', firstSeq: seqBefore + 1 });
     const functions = JSON.stringify(await redis.call('FUNCTION', 'LIST', 'LIBRARYNAME', 'lorekeeper'));
-    expect(functions).toContain('lk_append_v2');
+    expect(functions).toContain('lk_append_v3');
     expect(functions).toContain('lk_session_start');
   });
 });

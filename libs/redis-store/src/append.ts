@@ -15,6 +15,12 @@ export interface EntityWrite {
   readonly entity: Entity | null;
   /** `entity` as JSON, when the caller already has it (saves encoding it again). */
   readonly json?: string;
+  /**
+   * When `expectedToken` is a prediction (the caller's own commit that writes it is not answered
+   * yet), the entity JSON that commit writes: this commit then holds only if Redis has exactly that
+   * JSON too, not just the token, which another writer could have reached from other content.
+   */
+  readonly predictedJson?: string;
 }
 
 /** One event as it goes into the stream. */
@@ -51,7 +57,7 @@ export type CommitOutcome =
 
 /**
  * Commit a validated batch with one Function call: session check, idempotency, compare-and-set of
- * every entity's token, XADD of every event (stream layout 2: one `event` field), new states. All of it
+ * every entity's token (and a predicted one's JSON), XADD of every event (stream layout 2: one `event` field), new states. All of it
  * happens, or none.
  */
 export async function commitBatch(
@@ -82,6 +88,7 @@ export async function commitBatch(
       write.expectedToken,
       unchanged ? '' : write.newToken,
       write.entity === null || unchanged ? '' : (write.json ?? JSON.stringify(write.entity)),
+      write.predictedJson ?? '',
     );
   }
   args.push(batch.events.length);
@@ -98,7 +105,7 @@ export async function commitBatch(
   args.push(batch.seqFloor ?? 0);
   const reply = (await callFunction(
     redis,
-    'lk_append_v2',
+    'lk_append_v3',
     [...appendKeys(campaignId), ...transientKeys],
     args,
   )) as [string, string | number, string?];
@@ -127,7 +134,7 @@ export async function commitBatch(
   }
 }
 
-/** The keys lk_append and lk_append_v2 take before the transient entities' hashes (KEYS[1..7]). */
+/** The keys lk_append, lk_append_v2 and lk_append_v3 take before the transient entities' hashes (KEYS[1..7]). */
 export function appendKeys(campaignId: string): string[] {
   const keys = campaignKeys(campaignId);
   return [

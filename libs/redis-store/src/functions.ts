@@ -8,6 +8,7 @@ export const FUNCTION_LIBRARY = readFileSync(join(__dirname, 'functions', 'lorek
 export type FunctionName =
   | 'lk_append'
   | 'lk_append_v2'
+  | 'lk_append_v3'
   | 'lk_session_start'
   | 'lk_load'
   | 'lk_session_close'

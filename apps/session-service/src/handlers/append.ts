@@ -5,14 +5,16 @@ import { loadRegionContents } from '@lorekeeper/pg-store';
 import type { AppendReply, AppendRequest, EventsNotification, FlushRequest } from '@lorekeeper/protocol';
 import { eventsSubject, flushRequestSubject } from '@lorekeeper/protocol';
 import {
+  type BatchCommit,
+  type CommitOutcome,
   commitBatch,
-  type LiveEntity,
   deleteCampaignKeys,
   loadLiveEntities,
   readIdempotentAppend,
   streamIdOf,
 } from '@lorekeeper/redis-store';
 import type { SessionDeps } from '../deps';
+import type { CachedEntity } from '../live-cache';
 import type { PreparedBatch } from './prepare-batch';
 import { prepareBatch } from './prepare-batch';
 
@@ -52,9 +54,9 @@ export async function appendEvents(
     referencesOf(event, deps.registry).map((reference) => reference.id),
   );
   const committed =
-    (await deps.entityOrder.run(campaignId, writes, reads, () =>
+    (await deps.entityOrder.run(campaignId, writes, reads, (sent) =>
       deps.appendGate.run(campaignId, 'shared', () =>
-        commitWithRetries(deps, campaignId, request, events, meta, 1),
+        commitWithRetries(deps, campaignId, request, events, meta, 1, sent),
       ),
     )) ??
     (await deps.appendGate.run(campaignId, 'exclusive', () =>
@@ -118,7 +120,8 @@ interface Committed {
 
 /**
  * Read, validate and commit, up to `attempts` times while another writer wins the compare-and-set.
- * Returns undefined when every attempt lost such a race (nothing was applied).
+ * Returns undefined when every attempt lost such a race (nothing was applied). `sent` is called as
+ * soon as a commit is on its way to Redis (see commitPredicted).
  */
 async function commitWithRetries(
   deps: SessionDeps,
@@ -127,6 +130,7 @@ async function commitWithRetries(
   events: readonly DomainEvent[],
   meta: EventMeta,
   attempts: number,
+  sent: () => void = () => undefined,
 ): Promise<Committed | undefined> {
   const { transientTtlSeconds } = deps.config.sessionService;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
@@ -136,7 +140,7 @@ async function commitWithRetries(
       r: batch.events.map((e) => [e.entityId, e.version] as const),
       m: batch.major ? 1 : 0,
     };
-    const outcome = await commitBatch(deps.redis, campaignId, {
+    const outcome = await commitPredicted(deps, campaignId, batch, sent, {
       sessionId: request.sessionId,
       idempotencyKey: request.idempotencyKey,
       idempotencyTtlSeconds: IDEMPOTENCY_TTL_SECONDS,
@@ -148,7 +152,6 @@ async function commitWithRetries(
     });
     switch (outcome.kind) {
       case 'ok':
-        deps.liveCache.remember(campaignId, request.sessionId, written(batch));
         return { firstSeq: outcome.firstSeq, record, batch };
       case 'replay':
         return { firstSeq: outcome.firstSeq, record: JSON.parse(outcome.replayRecord) as ReplayRecord };
@@ -172,19 +175,54 @@ async function commitWithRetries(
   return undefined;
 }
 
-/** The entities a committed batch changed, as Redis now holds them. */
-function written(batch: PreparedBatch): [string, LiveEntity][] {
+/**
+ * Send a prepared batch's commit with its result already in the LiveCache as a prediction, then call
+ * `sent`: the next append on these entities (EntityOrder) validates against the prediction and its
+ * commit follows this one down the same Redis connection, which runs them in that order, instead of
+ * waiting for this one's round trip. The prediction becomes fact when the commit holds and is
+ * dropped when it does not; an append validated against it then fails its own compare-and-set (its
+ * expected tokens and JSON were this commit's) and is prepared again from Redis.
+ */
+async function commitPredicted(
+  deps: SessionDeps,
+  campaignId: string,
+  batch: PreparedBatch,
+  sent: () => void,
+  commit: BatchCommit,
+): Promise<CommitOutcome> {
+  const results = written(batch);
+  deps.liveCache.predict(campaignId, commit.sessionId, results);
+  let outcome: CommitOutcome | undefined;
+  try {
+    const reply = commitBatch(deps.redis, campaignId, commit);
+    sent();
+    outcome = await reply;
+    return outcome;
+  } finally {
+    for (const [id, { token }] of results) {
+      if (outcome?.kind === 'ok') deps.liveCache.confirm(campaignId, id, token);
+      else deps.liveCache.forgetEntity(campaignId, id);
+    }
+  }
+}
+
+/** The entities a batch changes, as Redis holds them once its commit holds. */
+function written(batch: PreparedBatch): [string, CachedEntity][] {
   return batch.writes
     .filter((write) => write.newToken !== write.expectedToken)
-    .map((write) => [
-      write.entityId,
-      {
-        token: write.newToken,
-        entity: write.entity ?? undefined,
-        transient: write.transient,
-        bytes: write.json?.length ?? 0,
-      },
-    ]);
+    .map((write) => {
+      const json = write.entity ? (write.json ?? JSON.stringify(write.entity)) : '';
+      return [
+        write.entityId,
+        {
+          token: write.newToken,
+          entity: write.entity ?? undefined,
+          transient: write.transient,
+          bytes: json.length,
+          predicted: json,
+        },
+      ];
+    });
 }
 
 /**

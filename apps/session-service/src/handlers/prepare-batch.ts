@@ -20,6 +20,7 @@ import {
   tombstoneToken,
 } from '@lorekeeper/redis-store';
 import type { SessionDeps } from '../deps';
+import type { CachedEntity } from '../live-cache';
 
 /** A batch validated against current state and ready for the compare-and-set commit. */
 export interface PreparedBatch {
@@ -115,7 +116,7 @@ async function validate(
   campaignId: string,
   events: readonly DomainEvent[],
   meta: EventMeta,
-  live: ReadonlyMap<string, LiveEntity>,
+  live: ReadonlyMap<string, CachedEntity>,
 ): Promise<PreparedBatch> {
   const notLive = [...live].filter(([, read]) => read.token === ABSENT && !read.transient).map(([id]) => id);
   const durable = notLive.length === 0 ? [] : await findEntities(deps.db, campaignId, notLive);
@@ -163,6 +164,7 @@ async function validate(
         newToken,
         entity: entity ?? null,
         ...(entity ? { json: JSON.stringify(entity) } : {}),
+        ...predictedJson(read),
       });
     } else if (fromPostgres.has(id) && entity) {
       // Only referenced, and not live yet: make it live with its durable state.
@@ -181,8 +183,14 @@ async function validate(
         expectedToken: read.token,
         newToken: read.token,
         entity: entity ?? null,
+        ...predictedJson(read),
       });
     }
   }
   return { writes, events: eventWrites, major };
+}
+
+/** An entity validated against a commit still in flight is checked by content too (`predict`). */
+function predictedJson(read: CachedEntity): { predictedJson?: string } {
+  return read.predicted ? { predictedJson: read.predicted } : {};
 }

@@ -65,10 +65,16 @@ end
 -- then the floor: the lowest seq counter the caller knows this campaign reached (0: unknown)
 -- Returns {'ok', first seq} | {'replay', stored} | {'error', code} | {'cas', entity id, found token}
 --   | {'stale', seq counter} when the counter is below the floor (Redis came back older)
--- lk_append: the same with each event in 5 slots (type, entity id, version, data JSON, meta JSON),
--- XADDed as five fields (stream layout 1). Kept for session services of the previous version while
--- an upgrade rolls (docs/deploy.md, "Upgrading"); the current one calls lk_append_v2.
-local function append(keys, args, event_slots)
+-- lk_append_v3: the same with a sixth slot per entity entry, the entity JSON its expected token was
+--   predicted with ('' for none): the session service validates an append on an entity against the
+--   result of its commit still in flight there (docs/architecture.md, "Appends"). A token alone could
+--   then match the same version written by another instance from other content, so the entry also
+--   holds only when the entity's JSON is exactly that prediction. A predicted tombstone needs no
+--   content: destroyed is destroyed, however it came about.
+-- lk_append: each event in 5 slots (type, entity id, version, data JSON, meta JSON), XADDed as five
+-- fields (stream layout 1). It and lk_append_v2 are kept for session services of previous versions
+-- while an upgrade rolls (docs/deploy.md, "Upgrading"); the current one calls lk_append_v3.
+local function append(keys, args, event_slots, entity_slots)
   local problem = session_error(keys[1], args[1])
   if problem then return { 'error', problem } end
   local floor = tonumber(args[#args]) or 0
@@ -85,7 +91,7 @@ local function append(keys, args, event_slots)
   -- with one HMGET per CHUNK of them.
   local persistent_ids, persistent_bases = {}, {}
   for i = 0, n - 1 do
-    local base = at + i * 5
+    local base = at + i * entity_slots
     local index = tonumber(args[base + 1])
     if index > 0 then
       local found = token_at(keys[4], keys[7 + index], args[base])
@@ -104,9 +110,25 @@ local function append(keys, args, event_slots)
       if found ~= args[base + 2] then return { 'cas', args[base], found } end
     end
   end
+  if entity_slots == 6 then
+    for i = 0, n - 1 do
+      local base = at + i * 6
+      local predicted = args[base + 5]
+      if predicted ~= '' then
+        local index = tonumber(args[base + 1])
+        local found
+        if index > 0 then
+          found = redis.call('HGET', keys[7 + index], 'e')
+        else
+          found = redis.call('HGET', keys[5], args[base])
+        end
+        if found ~= predicted then return { 'cas', args[base], args[base + 2] } end
+      end
+    end
+  end
 
-  local m = tonumber(args[at + n * 5])
-  local events_at = at + n * 5 + 1
+  local m = tonumber(args[at + n * entity_slots])
+  local events_at = at + n * entity_slots + 1
   local last = redis.call('INCRBY', keys[3], m)
   local first = last - m + 1
   for j = 0, m - 1 do
@@ -124,7 +146,7 @@ local function append(keys, args, event_slots)
   -- tombstones gathered into a few variadic calls.
   local tokens, values, gone = {}, {}, {}
   for i = 0, n - 1 do
-    local base = at + i * 5
+    local base = at + i * entity_slots
     local id, index, token, json = args[base], tonumber(args[base + 1]), args[base + 3], args[base + 4]
     if token ~= '' then
       if index > 0 then
@@ -155,8 +177,9 @@ local function append(keys, args, event_slots)
   return { 'ok', first }
 end
 
-local function lk_append_v2(keys, args) return append(keys, args, 1) end
-local function lk_append(keys, args) return append(keys, args, 5) end
+local function lk_append_v3(keys, args) return append(keys, args, 1, 6) end
+local function lk_append_v2(keys, args) return append(keys, args, 1, 5) end
+local function lk_append(keys, args) return append(keys, args, 5, 5) end
 
 -- lk_session_start: register a session, or return the active one (starting is idempotent).
 -- KEYS[1] session hash   KEYS[2] seq counter
@@ -254,6 +277,7 @@ end
 
 redis.register_function('lk_append', lk_append)
 redis.register_function('lk_append_v2', lk_append_v2)
+redis.register_function('lk_append_v3', lk_append_v3)
 redis.register_function('lk_session_close', lk_session_close)
 redis.register_function('lk_session_reopen', lk_session_reopen)
 redis.register_function('lk_lease_acquire', lk_lease_acquire)
