@@ -67,9 +67,9 @@ end
 --   | {'stale', seq counter} when the counter is below the floor (Redis came back older)
 -- lk_append_v3: the same with a sixth slot per entity entry, the entity JSON its expected token was
 --   predicted with ('' for none): the session service validates an append on an entity against the
---   result of its commit still in flight there (docs/architecture.md, "Appends"). A token alone could
---   then match the same version written by another instance from other content, so the entry also
---   holds only when the entity's JSON is exactly that prediction. A predicted tombstone needs no
+--   result of its commit still in flight there (docs/architecture.md, "The append path"). A token
+--   alone could then match the same version written by another instance from other content, so the
+--   entry also holds only when the entity's JSON is exactly that prediction. A predicted tombstone needs no
 --   content: destroyed is destroyed, however it came about.
 -- lk_append: each event in 5 slots (type, entity id, version, data JSON, meta JSON), XADDed as five
 -- fields (stream layout 1). It and lk_append_v2 are kept for session services of previous versions
