@@ -32,6 +32,19 @@ function startSecondInstance() {
   );
 }
 
+/** Change alice's gold through one instance's handler: the version it made, or the error code. */
+function changeGold(deps: SessionDeps, campaignId: string, sessionId: string, delta: number) {
+  return appendEvents(
+    deps,
+    campaignId,
+    { sessionId, events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }] },
+    randomUUID(),
+  ).then(
+    (reply) => reply.results[0]?.version,
+    (error: unknown) => (error as { code?: string }).code,
+  );
+}
+
 describe('concurrent appends', () => {
   it('lose no update when 50 clients change the same player at once, and use every version once', async () => {
     const campaignId = await h.createCampaign(tinyWorld);
@@ -107,16 +120,7 @@ describe('concurrent appends', () => {
       const campaignId = await h.createCampaign(tinyWorld);
       const sessionId = await h.startSession(campaignId, ['player:alice']);
       const first = h.service.deps;
-      const spend = (deps: SessionDeps, delta: number) =>
-        appendEvents(
-          deps,
-          campaignId,
-          { sessionId, events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }] },
-          randomUUID(),
-        ).then(
-          (reply) => reply.results[0]?.version,
-          (error: unknown) => (error as { code?: string }).code,
-        );
+      const spend = (deps: SessionDeps, delta: number) => changeGold(deps, campaignId, sessionId, delta);
 
       // Alice has 10 gold. The first instance sees her at 9; the second spends the rest.
       expect(await spend(first, -1)).toBe(1);
@@ -143,13 +147,7 @@ describe('concurrent appends', () => {
       const campaignId = await h.createCampaign(tinyWorld);
       const sessionId = await h.startSession(campaignId, ['player:alice']);
       const first = h.service.deps;
-      const gain = (deps: SessionDeps, delta: number) =>
-        appendEvents(
-          deps,
-          campaignId,
-          { sessionId, events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }] },
-          randomUUID(),
-        ).then((reply) => reply.results[0]?.version);
+      const gain = (deps: SessionDeps, delta: number) => changeGold(deps, campaignId, sessionId, delta);
 
       // Alice has 10 gold. The first instance sees her at 11 (version 1); the second makes it 111.
       expect(await gain(first, 1)).toBe(1);
