@@ -33,11 +33,21 @@ function startSecondInstance() {
 }
 
 /** Change alice's gold through one instance's handler: the version it made, or the error code. */
-function changeGold(deps: SessionDeps, campaignId: string, sessionId: string, delta: number) {
+function changeGold(
+  deps: SessionDeps,
+  campaignId: string,
+  sessionId: string,
+  delta: number,
+  idempotencyKey?: string,
+) {
   return appendEvents(
     deps,
     campaignId,
-    { sessionId, events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }] },
+    {
+      sessionId,
+      events: [{ type: 'player.gold.changed', entityId: 'player:alice', data: { delta } }],
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    },
     randomUUID(),
   ).then(
     (reply) => reply.results[0]?.version,
@@ -166,6 +176,24 @@ describe('concurrent appends', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('applies a retried keyed append once, and the append sent behind its retry once, on the state Redis holds', async () => {
+    const campaignId = await h.createCampaign(tinyWorld);
+    const sessionId = await h.startSession(campaignId, ['player:alice']);
+    const gain = (delta: number, key?: string) =>
+      changeGold(h.service.deps, campaignId, sessionId, delta, key);
+    expect(await gain(10)).toBe(1);
+    // All three are sent before Redis answers any: the retry is validated against the first's
+    // prediction and answered with the first's reply, writing nothing; the third, validated against
+    // the retry's prediction, must then apply once on what Redis holds, not on that prediction.
+    await h.redis.call('CLIENT', 'PAUSE', '500', 'ALL');
+    expect(await Promise.all([gain(1, 'k1'), gain(1, 'k1'), gain(5)])).toEqual([2, 2, 3]);
+
+    const alice = await h.request(campaignId, 'entity.get', { entityId: 'player:alice' });
+    expect(alice.body.entity).toMatchObject({ version: 3, state: { gold: 26 } });
+    const stream = await readStreamRange(h.redis, campaignId);
+    expect(stream.map((event) => (event.data as { delta: number }).delta)).toEqual([10, 1, 5]);
   });
 
   it('refuses a fight or dialogue id another instance already started, though its cache took it as new', async () => {
