@@ -1,10 +1,12 @@
 import type { Entity, RegionState } from '@lorekeeper/domain';
 import { selectLiveSet } from '@lorekeeper/domain';
-import { campaignKeys } from '@lorekeeper/redis-store';
+import { campaignKeys, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import { entitiesById, generateWorld } from '@lorekeeper/testing';
 import type { Harness } from './test/harness';
 import { startHarness } from './test/harness';
 import { createCampaign } from './handlers/create';
+import { startSession } from './handlers/session-start';
+import { LiveCache } from './live-cache';
 
 let h: Harness;
 
@@ -105,5 +107,63 @@ describe('selective loading', () => {
     }
     // The walk reached entities the session start did not load.
     expect(expected.size).toBeGreaterThan(standingIn(start).size);
+  });
+
+  describe("what a new session loads goes into the service's LiveCache", () => {
+    // 5,000 regions: a live set the start reads in three batches (LIVE_SET_FETCH_ROWS).
+    const world = generateWorld({
+      campaignId: 'cached',
+      regions: 5_000,
+      players: 20,
+      npcs: 200,
+      items: 300,
+      quests: 100,
+      worldEvents: 20,
+      seed: 3,
+    });
+    const players = ['player:p0', 'player:p1'];
+    const created: string[] = [];
+    const newCampaign = async (label: string) => {
+      const campaignId = `${label}-${Date.now()}`;
+      await createCampaign(h.service.deps, campaignId, { ...world, campaignId });
+      created.push(campaignId);
+      return campaignId;
+    };
+    afterAll(async () => {
+      for (const campaignId of created) await deleteCampaignKeys(h.redis, campaignId);
+    });
+    const start = (liveCache: LiveCache, campaignId: string, playerIds: string[]) =>
+      startSession({ ...h.service.deps, liveCache }, campaignId, { playerIds });
+
+    it('caches every entity a new session loads, and nothing a joining start loads', async () => {
+      const campaignId = await newCampaign('cached');
+      const liveCache = new LiveCache(1 << 30);
+      const reply = await start(liveCache, campaignId, players);
+      const live = [...selectLiveSet(entitiesById(world), players)];
+      expect(reply.loaded.entities).toBe(live.length);
+      expect(liveCache.entities).toBe(live.length);
+      expect(liveCache.lookup(campaignId, reply.sessionId, live)?.size).toBe(live.length);
+
+      // A joined session's Redis may hold newer versions than Postgres: its load is not cached.
+      const joined = await start(liveCache, campaignId, ['player:p2']);
+      expect(joined.sessionId).toBe(reply.sessionId);
+      const grown = selectLiveSet(entitiesById(world), [...players, 'player:p2']).size;
+      expect(grown).toBeGreaterThan(live.length);
+      expect(liveCache.entities).toBe(live.length);
+    });
+
+    it('caches nothing of a neighbourhood larger than half the cache, though it passed half mid-load', async () => {
+      const measured = new LiveCache(1 << 30);
+      await start(measured, await newCampaign('measured'), players);
+      // Half of this cache is passed in the second of the three batches, after the first was cached.
+      const liveCache = new LiveCache(measured.jsonBytes);
+      const campaignId = await newCampaign('too-large');
+      const reply = await start(liveCache, campaignId, players);
+      expect(reply.loaded.entities).toBe(measured.entities);
+      expect([liveCache.entities, liveCache.jsonBytes]).toEqual([0, 0]);
+      expect(liveCache.lookup(campaignId, reply.sessionId, ['region:r0'])).toBeUndefined();
+      // Redis holds all of it all the same.
+      expect(await h.redis.hlen(campaignKeys(campaignId).entities)).toBe(measured.entities);
+    });
   });
 });

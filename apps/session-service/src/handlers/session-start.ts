@@ -4,7 +4,7 @@ import { LorekeeperError } from '@lorekeeper/domain';
 import type { Checkpoint, Database, LivePlan } from '@lorekeeper/pg-store';
 import { foldArchivedTail, liveSetBatches, lockPosition, planLiveSet } from '@lorekeeper/pg-store';
 import type { SessionStartReply, SessionStartRequest } from '@lorekeeper/protocol';
-import type { Redis, SessionStartOutcome } from '@lorekeeper/redis-store';
+import type { SessionStartOutcome } from '@lorekeeper/redis-store';
 import {
   deleteCampaignKeys,
   loadLiveEntities,
@@ -15,6 +15,7 @@ import {
 } from '@lorekeeper/redis-store';
 import type { Kysely } from 'kysely';
 import type { SessionDeps } from '../deps';
+import type { LiveCache } from '../live-cache';
 
 interface Session {
   readonly sessionId: string;
@@ -39,14 +40,6 @@ export async function startSession(
       `the session of campaign ${campaignId} ended while starting`,
     );
   }
-  // A new session's Redis holds nothing of the campaign yet, so what this loaded is what Redis holds:
-  // cached, the first append on each of these entities validates without reading Redis. (A joined
-  // session's Redis may hold newer versions; those are cached as appends read them.) Not a
-  // neighbourhood larger than half the cache: it would push every other campaign out.
-  const bytes = entities.reduce((sum, entity) => sum + entity.json.length, 0);
-  if (!session.joined && bytes <= deps.liveCache.capacity / 2) {
-    deps.liveCache.rememberLoaded(campaignId, session.sessionId, entities);
-  }
   deps.loadedRegions.add(campaignId, session.sessionId, plan.regions);
   await markCampaignActive(deps.redis, campaignId);
   deps.logger.info(
@@ -56,7 +49,7 @@ export async function startSession(
   return {
     sessionId: session.sessionId,
     seq: session.seq,
-    loaded: { entities: entities.length, regions: plan.regions },
+    loaded: { entities, regions: plan.regions },
   };
 }
 
@@ -81,7 +74,7 @@ async function register(
   deps: SessionDeps,
   campaignId: string,
   playerIds: readonly string[],
-): Promise<{ session: Session; plan: LivePlan; entities: EncodedEntity[]; loaded: number }> {
+): Promise<{ session: Session; plan: LivePlan; entities: number; loaded: number }> {
   let lock: 'share' | 'update' = 'share';
   for (let attempt = 0; attempt < 4; attempt += 1) {
     const started = await deps.db.transaction().execute(async (trx) => {
@@ -119,7 +112,7 @@ async function register(
       }
       const session = await settle(deps, campaignId, position.archived, outcome);
       if (!session) return undefined;
-      const { entities, loaded } = await loadLive(trx, deps.redis, campaignId, session.sessionId, plan);
+      const { entities, loaded } = await loadLive(trx, deps, campaignId, session, plan);
       return { session, plan, entities, loaded };
     });
     if (started) return started;
@@ -176,23 +169,65 @@ async function settle(
 
 /**
  * Read the live set in batches and send each to Redis as it comes, without waiting for Redis before
- * reading on: Redis writes one batch while Postgres reads the next. Returns the entities and how many
- * Redis made live (-1 when the session was not the active one).
+ * reading on: Redis writes one batch while Postgres reads the next. Returns how many entities the
+ * live set holds and how many Redis made live (-1 when the session was not the active one).
+ *
+ * A new session's Redis holds nothing of the campaign yet, so what this loads is what Redis holds:
+ * each batch is cached as it is sent (the first append on each of these entities then validates
+ * without reading Redis), while Redis and Postgres work on the rest. A joined session's Redis may hold
+ * newer versions; those are cached as appends read them. Not a neighbourhood larger than half the
+ * cache: it would push every other campaign out, so past that what was cached is dropped again.
  */
 async function loadLive(
   trx: Kysely<Database>,
-  redis: Redis,
+  deps: SessionDeps,
   campaignId: string,
-  sessionId: string,
+  session: Session,
   plan: LivePlan,
-): Promise<{ entities: EncodedEntity[]; loaded: number }> {
-  const entities: EncodedEntity[] = [];
+): Promise<{ entities: number; loaded: number }> {
+  const cache = session.joined ? undefined : new LoadCaching(deps.liveCache, campaignId, session.sessionId);
+  let entities = 0;
   const calls: Promise<number>[] = [];
-  for await (const batch of liveSetBatches(trx, campaignId, plan)) {
-    for (const entity of batch) entities.push(entity);
-    const call = loadLiveEntities(redis, campaignId, sessionId, batch);
-    call.catch(() => undefined); // awaited below; not an unhandled rejection while reading on
-    calls.push(call);
+  try {
+    for await (const batch of liveSetBatches(trx, campaignId, plan)) {
+      entities += batch.length;
+      const call = loadLiveEntities(deps.redis, campaignId, session.sessionId, batch);
+      call.catch(() => undefined); // awaited below; not an unhandled rejection while reading on
+      calls.push(call);
+      cache?.add(batch);
+    }
+    const loaded = loadedTotal(await Promise.all(calls));
+    if (loaded < 0) cache?.drop();
+    return { entities, loaded };
+  } catch (error) {
+    cache?.drop();
+    throw error;
   }
-  return { entities, loaded: loadedTotal(await Promise.all(calls)) };
+}
+
+/** A new session's loaded entities going into the LiveCache, up to half its capacity. */
+class LoadCaching {
+  private bytes = 0;
+  private dropped = false;
+
+  constructor(
+    private readonly liveCache: LiveCache,
+    private readonly campaignId: string,
+    private readonly sessionId: string,
+  ) {}
+
+  add(batch: readonly EncodedEntity[]): void {
+    if (this.dropped) return;
+    for (const entity of batch) this.bytes += entity.json.length;
+    if (this.bytes <= this.liveCache.capacity / 2) {
+      this.liveCache.rememberLoaded(this.campaignId, this.sessionId, batch);
+    } else {
+      this.drop();
+    }
+  }
+
+  drop(): void {
+    this.dropped = true;
+    this.liveCache.forget(this.campaignId);
+  }
 }

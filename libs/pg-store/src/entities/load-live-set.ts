@@ -81,7 +81,9 @@ let cursors = 0;
  * domain's isNearPlayers then decides each one, so this can only be as generous as the rule. Read
  * through a cursor, so the caller can hand each batch on while Postgres reads the next; `reader`
  * must be a transaction, which the cursor lives in. Postgres prints each state as JSON and the rule
- * parses only the states it reads: of a large world's 20,000 regions, none.
+ * parses only the states it reads: of a large world's 20,000 regions, none. The next FETCH is sent
+ * before a batch is handed on, so Postgres reads while the caller works (a session start's read of
+ * 20,000 rows took about 47 ms instead of 60 in a scratch timing, Redis left out).
  */
 export async function* liveSetBatches(
   reader: Kysely<Database>,
@@ -112,21 +114,30 @@ export async function* liveSetBatches(
   // cursor), which on a 1,000,000-entity campaign chose a sequential scan, 0.6 s instead of 0.03.
   await sql`set local cursor_tuple_fraction = 1`.execute(reader);
   await sql`declare ${cursor} no scroll cursor for ${query}`.execute(reader);
+  const fetchNext = () => {
+    const fetched = sql<{
+      id: string;
+      kind: string;
+      version: number;
+      state_json: string;
+    }>`fetch ${sql.raw(String(LIVE_SET_FETCH_ROWS))} from ${cursor}`.execute(reader);
+    fetched.catch(() => undefined); // awaited in the loop; not an unhandled rejection meanwhile
+    return fetched;
+  };
   let failed = false;
   try {
+    // One FETCH ahead: Postgres reads the next batch while this one is decided on and handed on.
+    let next = fetchNext();
     for (;;) {
-      const { rows } = await sql<{
-        id: string;
-        kind: string;
-        version: number;
-        state_json: string;
-      }>`fetch ${sql.raw(String(LIVE_SET_FETCH_ROWS))} from ${cursor}`.execute(reader);
+      const { rows } = await next;
       if (rows.length === 0) return;
+      const more = rows.length === LIVE_SET_FETCH_ROWS;
+      if (more) next = fetchNext();
       const live = rows
         .map(toEncodedEntity)
         .filter((entity) => isNearPlayers(lazyEntity(entity), plan.context, registry));
       if (live.length > 0) yield live;
-      if (rows.length < LIVE_SET_FETCH_ROWS) return;
+      if (!more) return;
     }
   } catch (error) {
     failed = true; // the transaction is aborted: it ends with the cursor

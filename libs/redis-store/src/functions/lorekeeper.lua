@@ -210,28 +210,33 @@ end
 -- Returns the number of entities written, or -1 when the session is not the active one.
 -- One HMGET finds those already live and one HSET per hash writes the rest (per CHUNK entities):
 -- with an HSETNX and an HSET per entity, a session start's 20,000 regions took Redis 94 ms, not 69.
+-- The lists are filled through counters: `#t + 1` searches for the table's end on every insert
+-- (20,000 entities: 32.5 ms instead of 35.3, median of 30).
 local function lk_load(keys, args)
   if session_error(keys[1], args[1]) == 'SESSION_NOT_FOUND' then return -1 end
+  local count = (#args - 1) / 3
   local ids = {}
-  for i = 2, #args, 3 do ids[#ids + 1] = args[i] end
+  for i = 1, count do ids[i] = args[3 * i - 1] end
   local versions, values, taken = {}, {}, {}
-  for start = 1, #ids, CHUNK do
-    local last = math.min(start + CHUNK - 1, #ids)
+  local written = 0
+  for start = 1, count, CHUNK do
+    local last = math.min(start + CHUNK - 1, count)
     local live = redis.call('HMGET', keys[2], unpack(ids, start, last))
     for i = start, last do
-      if not live[i - start + 1] and not taken[ids[i]] then
-        taken[ids[i]] = true
-        local at = 2 + (i - 1) * 3
-        versions[#versions + 1] = args[at]
-        versions[#versions + 1] = args[at + 1]
-        values[#values + 1] = args[at]
-        values[#values + 1] = args[at + 2]
+      local id = ids[i]
+      if not live[i - start + 1] and not taken[id] then
+        taken[id] = true
+        written = written + 1
+        versions[2 * written - 1] = id
+        versions[2 * written] = args[3 * i]
+        values[2 * written - 1] = id
+        values[2 * written] = args[3 * i + 1]
       end
     end
   end
   call_in_chunks('HSET', keys[2], versions, 2)
   call_in_chunks('HSET', keys[3], values, 2)
-  return #versions / 2
+  return written
 end
 
 -- lk_session_close: mark the session as closing (appends and saves then get SESSION_CLOSING).
