@@ -145,36 +145,6 @@ describe('waiting for a major event to be durable', () => {
     }
   });
 
-  it('reads for a wait that begins beside others only once a notice reaches its seq', async () => {
-    const counted = countedReads();
-    await database.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c6', name: 'Six' }));
-    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, counted.read).listen(nats);
-    await nats.flush();
-    try {
-      // The first wait reads at once (its batch may be durable already); the next ones, whose flush no
-      // worker announced yet, do not.
-      const first = waiter.waitFor('c6', 30, 30_000);
-      expect(await within(first, 300)).toBe('still waiting');
-      expect(counted.reads).toBe(1);
-      const second = waiter.waitFor('c6', 12, 30_000);
-      expect(await within(second, 300)).toBe('still waiting');
-      expect(counted.reads).toBe(1);
-
-      // A flush announced before the wait for its seq began: the wait reads, and is answered.
-      await moveCheckpointTo('c6', 20);
-      announce({ campaignId: 'c6', seq: 20 });
-      expect(await within(second, 5_000)).toBe(true);
-      const before = counted.reads;
-      expect(await within(waiter.waitFor('c6', 14, 30_000), 5_000)).toBe(true);
-      // The position the last read found answers a wait at or below it without a read.
-      expect(await within(waiter.waitFor('c6', 20, 30_000), 100)).toBe(true);
-      expect(counted.reads).toBeLessThanOrEqual(before + 1);
-      expect(await within(first, 300)).toBe('still waiting');
-    } finally {
-      waiter.close();
-    }
-  });
-
   it('answers false to the appends still waiting when it closes', async () => {
     const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE);
     const waiting = waiter.waitFor('c1', 99, 30_000);

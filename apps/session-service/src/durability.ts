@@ -40,29 +40,17 @@ interface CampaignWaits {
   /** A notice or a tick came during the read: its answer may predate the flush, so read once more. */
   again: boolean;
   readonly ticker: NodeJS.Timeout;
-  /** What the last read found (positions only move forward, so it stays true). */
-  durable: DurableSeqs;
-  /** When the last read began (performance.now()). */
-  readAt: number;
-  /** The highest seq a worker announced durable while these waits were kept. */
-  noticed: number;
 }
 
 /**
  * Reads the campaign's position, which the persistence worker advances in the same transaction as the
  * data: an archive position (or checkpoint) at or past `seq` means the batch's events are durable, a
- * checkpoint at or past it that the entities are too. The appends waiting on one campaign share each
- * read:
- * - one when a worker announces a flush that reaches a seq one of them waits for
- *   (`lorekeeper.durable.<id>`, see `listen`);
- * - one when the first of them begins to wait (a retried append's batch may be durable already), and
- *   one when a later one begins whose seq a notice already reached (the flush was announced before the
- *   wait began). A later one whose seq no notice reached yet waits for the notice: under a steady flow
- *   of major events, reading at each wait's start found the flush not yet done and doubled the reads;
- * - one every `intervalMs` when no other read began in the last half of it: a notice is pub/sub, at
- *   most once, and a worker of an older version sends none.
- * A notice only prompts a read; the answer is always the position's. Since a position only moves
- * forward, a wait whose seq the last read already found durable is answered at once.
+ * checkpoint at or past it that the entities are too. The appends waiting on one
+ * campaign share each read: one when a wait begins (a retried append's batch may be durable already),
+ * one when a worker announces a flush that reaches a seq one of them waits for
+ * (`lorekeeper.durable.<id>`, see `listen`), and one every `intervalMs` in any case: a notice is
+ * pub/sub, at most once, and a worker of an older version sends none. A notice only prompts a read;
+ * the answer is always the checkpoint's.
  */
 export class CheckpointPollingWaiter implements DurabilityWaiter {
   private closed = false;
@@ -97,20 +85,14 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
   waitFor(campaignId: string, seq: number, timeoutMs: number, what: Durable = 'events'): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     let campaign = this.campaigns.get(campaignId);
-    const first = !campaign;
     if (!campaign) {
       campaign = {
         waits: new Set(),
         reading: false,
         again: false,
-        ticker: setInterval(() => this.tick(campaignId), this.intervalMs),
-        durable: { checkpoint: -1, events: -1 },
-        readAt: -Infinity,
-        noticed: -1,
+        ticker: setInterval(() => void this.read(campaignId), this.intervalMs),
       };
       this.campaigns.set(campaignId, campaign);
-    } else if (seq <= campaign.durable[what]) {
-      return Promise.resolve(true);
     }
     const waits = campaign.waits;
     const answered = new Promise<boolean>((resolve) => {
@@ -127,8 +109,8 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
       const deadline = setTimeout(() => wait.answer(false), timeoutMs);
       waits.add(wait);
     });
-    // A read under way when a notice already reached this seq may predate its flush: read once more.
-    if (first || seq <= campaign.noticed) void this.read(campaignId);
+    // A read already under way answers this wait too, if it finds the checkpoint far enough.
+    if (!campaign.reading) void this.read(campaignId);
     return answered;
   }
 
@@ -143,18 +125,9 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
   private noticed(campaignId: string, seq: number | undefined): void {
     const campaign = this.campaigns.get(campaignId);
     if (!campaign) return;
-    if (typeof seq === 'number') {
-      campaign.noticed = Math.max(campaign.noticed, seq);
-      // A flush that stops short of every wait cannot answer one: no read for it.
-      if (![...campaign.waits].some((wait) => wait.seq <= seq)) return;
-    }
+    // A flush that stops short of every wait cannot answer one: no read for it.
+    if (typeof seq === 'number' && ![...campaign.waits].some((wait) => wait.seq <= seq)) return;
     void this.read(campaignId);
-  }
-
-  /** The fallback read, unless another began in the last half interval. */
-  private tick(campaignId: string): void {
-    const campaign = this.campaigns.get(campaignId);
-    if (campaign && performance.now() - campaign.readAt >= this.intervalMs / 2) void this.read(campaignId);
   }
 
   /** One read at a time per campaign; a call during it asks for one more after it. */
@@ -169,7 +142,6 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
     try {
       do {
         campaign.again = false;
-        campaign.readAt = performance.now();
         let durable: DurableSeqs;
         try {
           durable = await this.readSeq(campaignId);
@@ -177,7 +149,6 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
           // Postgres unreachable: the waits go on until their deadlines; the replies say durable: false.
           return;
         }
-        campaign.durable = durable;
         for (const wait of [...campaign.waits]) if (wait.seq <= durable[wait.what]) wait.answer(true);
       } while (campaign.again && campaign.waits.size > 0);
     } finally {
