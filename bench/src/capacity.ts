@@ -25,6 +25,7 @@ import { pickPlayers, sessionStartPart } from './capacity/session-start';
 import { startStack } from './capacity/stack';
 import { workerPart } from './capacity/worker-part';
 import { loadWorld } from './capacity/world';
+import { runBench } from './results';
 import { checkArgs } from './usage';
 
 checkArgs({
@@ -122,7 +123,4 @@ function render(): void {
   writeMarkdown({ ...saved, options: { ...saved.options, parts: new Set(parts) } });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

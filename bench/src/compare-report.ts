@@ -233,6 +233,9 @@ function notes(): string[] {
       "Lorekeeper's `evolve` (carried in the event's metadata), one upsert per event: the cheapest projection it allows.",
     '- Latencies of requests never sent because the sender was blocked at saturation enter the summaries as a ' +
       "lower bound (their wait until the step ended); only the ramp's overloaded steps have them.",
+    '- The bench client runs with a young generation of at most 2 MB a half (`--max-semi-space-size=2`, ' +
+      "bench/src/results.ts): its scavenges pause it for every reply in flight, and V8's default made them " +
+      "rarer but about four times as long, which showed in every contender's p99. The services run with V8's defaults.",
     '- `npm run bench:compare -- --profile --only lorekeeper-1 --scenarios game-mix` profiles the session service ' +
       '(`node --cpu-prof`) and writes compare-profile.md and .json instead of these files; `npm run bench -- --profile` ' +
       'does the same and puts the summary into report.md.',
