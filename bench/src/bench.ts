@@ -29,7 +29,7 @@ import { readJson } from './report/inputs';
 import type { RunRecord, StepKey, StepRecord } from './report/render';
 import { writeReport } from './report/render';
 import { targetsTable, verdictOf } from './report/targets';
-import { REPO_ROOT, runBench } from './results';
+import { BENCH_V8_FLAGS, REPO_ROOT, runBench } from './results';
 import { checkArgs } from './usage';
 
 checkArgs({
@@ -173,7 +173,10 @@ const optional = <K extends string, T>(key: K, value: T | undefined) =>
 /** Run `node <script> <args>`; its stdout (its own markdown) goes to our stderr, so ours is the summary. */
 function runChild(script: string, childArgs: readonly string[]): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = dieWithParent(spawn(process.execPath, [script, ...childArgs], { stdio: ['ignore', 2, 2] }));
+    // With the bench's V8 flags already, so the step need not start itself again (runBench).
+    const child = dieWithParent(
+      spawn(process.execPath, [...BENCH_V8_FLAGS, script, ...childArgs], { stdio: ['ignore', 2, 2] }),
+    );
     child.once('error', (error) => {
       log(`could not start ${script}: ${error.message}`);
       resolve(-1);
