@@ -1,5 +1,5 @@
 import type { Entity, RegionState } from '@lorekeeper/domain';
-import { selectLiveSet } from '@lorekeeper/domain';
+import { isAroundPlayers, neighbourhood, selectLiveSet } from '@lorekeeper/domain';
 import { campaignKeys, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import { entitiesById, generateWorld } from '@lorekeeper/testing';
 import type { Harness } from './test/harness';
@@ -135,35 +135,52 @@ describe('selective loading', () => {
     const start = (liveCache: LiveCache, campaignId: string, playerIds: string[]) =>
       startSession({ ...h.service.deps, liveCache }, campaignId, { playerIds });
 
-    it('caches every entity a new session loads, and nothing a joining start loads', async () => {
+    it('caches what a new session loads near its players, and nothing a joining start loads', async () => {
       const campaignId = await newCampaign('cached');
       const liveCache = new LiveCache(1 << 30);
       const reply = await start(liveCache, campaignId, players);
-      const live = [...selectLiveSet(entitiesById(world), players)];
+      const byId = entitiesById(world);
+      const live = [...selectLiveSet(byId, players)];
       expect(reply.loaded.entities).toBe(live.length);
-      expect(liveCache.entities).toBe(live.length);
-      expect(liveCache.lookup(campaignId, reply.sessionId, live)?.size).toBe(live.length);
+      // Every region is live, but only those near the players are cached.
+      const context = {
+        playerIds: new Set(players),
+        nearRegionIds: neighbourhood(
+          players.map((id) => (byId.get(id)?.state as { regionId: string }).regionId),
+          (id) => byId.get(id),
+        ),
+      };
+      const around = live.filter((id) => isAroundPlayers(byId.get(id) as Entity, context));
+      const far = live.filter((id) => !around.includes(id));
+      expect(far.length).toBeGreaterThan(4_900);
+      expect(far.every((id) => id.startsWith('region:'))).toBe(true);
+      expect(around.filter((id) => id.startsWith('region:')).length).toBeGreaterThan(0);
+      expect(liveCache.entities).toBe(around.length);
+      expect(liveCache.lookup(campaignId, reply.sessionId, around)?.size).toBe(around.length);
+      expect(liveCache.lookup(campaignId, reply.sessionId, [far[0] as string])).toBeUndefined();
 
       // A joined session's Redis may hold newer versions than Postgres: its load is not cached.
       const joined = await start(liveCache, campaignId, ['player:p2']);
       expect(joined.sessionId).toBe(reply.sessionId);
       const grown = selectLiveSet(entitiesById(world), [...players, 'player:p2']).size;
       expect(grown).toBeGreaterThan(live.length);
-      expect(liveCache.entities).toBe(live.length);
+      expect(liveCache.entities).toBe(around.length);
     });
 
     it('caches nothing of a neighbourhood larger than half the cache, though it passed half mid-load', async () => {
       const measured = new LiveCache(1 << 30);
-      await start(measured, await newCampaign('measured'), players);
-      // Half of this cache is passed in the second of the three batches, after the first was cached.
+      const full = await start(measured, await newCampaign('measured'), players);
+      // Half of this cache is passed after part of the neighbourhood was cached.
       const liveCache = new LiveCache(measured.jsonBytes);
+      const remembered = jest.spyOn(liveCache, 'rememberLoaded');
       const campaignId = await newCampaign('too-large');
       const reply = await start(liveCache, campaignId, players);
-      expect(reply.loaded.entities).toBe(measured.entities);
+      expect(remembered.mock.calls.some(([, , batch]) => batch.length > 0)).toBe(true);
+      expect(reply.loaded.entities).toBe(full.loaded.entities);
       expect([liveCache.entities, liveCache.jsonBytes]).toEqual([0, 0]);
       expect(liveCache.lookup(campaignId, reply.sessionId, ['region:r0'])).toBeUndefined();
       // Redis holds all of it all the same.
-      expect(await h.redis.hlen(campaignKeys(campaignId).entities)).toBe(measured.entities);
+      expect(await h.redis.hlen(campaignKeys(campaignId).entities)).toBe(full.loaded.entities);
     });
   });
 });

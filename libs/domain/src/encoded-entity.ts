@@ -17,15 +17,6 @@ export function encodeEntity(entity: Entity): EncodedEntity {
   return { id: entity.id, kind: entity.kind, version: entity.version, json: JSON.stringify(entity) };
 }
 
-/**
- * The entity's JSON from its parts, `stateJson` being its state already as JSON text (as Postgres
- * prints a jsonb column). The same fields in the same order as JSON.stringify of the Entity.
- */
-export function encodedEntity(id: string, kind: string, version: number, stateJson: string): EncodedEntity {
-  const json = `{"id":${JSON.stringify(id)},"kind":${JSON.stringify(kind)},"version":${version},"state":${stateJson}}`;
-  return { id, kind, version, json };
-}
-
 export function decodeEntity(encoded: EncodedEntity): Entity {
   return JSON.parse(encoded.json) as Entity;
 }

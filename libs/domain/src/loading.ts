@@ -65,6 +65,15 @@ export function isNearPlayers(
 }
 
 /**
+ * Of what the rule makes live, what the players are likely to touch soon: all of it but the regions
+ * away from them, which are live only because every region is. A session start caches these in the
+ * session service (its LiveCache) and leaves the far regions to be read from Redis when first used.
+ */
+export function isAroundPlayers(entity: Pick<Entity, 'id' | 'kind'>, context: LoadingContext): boolean {
+  return entity.kind !== 'region' || context.nearRegionIds.has(entity.id);
+}
+
+/**
  * The ids a session for `playerIds` makes live, over an in-memory set of entities. Unknown player ids
  * are ignored here; the session service reports them.
  */

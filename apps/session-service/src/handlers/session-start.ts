@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EncodedEntity } from '@lorekeeper/domain';
-import { LorekeeperError } from '@lorekeeper/domain';
+import type { EncodedEntity, LoadingContext } from '@lorekeeper/domain';
+import { LorekeeperError, isAroundPlayers } from '@lorekeeper/domain';
 import type { Checkpoint, Database, LivePlan } from '@lorekeeper/pg-store';
 import { foldArchivedTail, liveSetBatches, lockPosition, planLiveSet } from '@lorekeeper/pg-store';
 import type { SessionStartReply, SessionStartRequest } from '@lorekeeper/protocol';
@@ -173,10 +173,13 @@ async function settle(
  * live set holds and how many Redis made live (-1 when the session was not the active one).
  *
  * A new session's Redis holds nothing of the campaign yet, so what this loads is what Redis holds:
- * each batch is cached as it is sent (the first append on each of these entities then validates
- * without reading Redis), while Redis and Postgres work on the rest. A joined session's Redis may hold
- * newer versions; those are cached as appends read them. Not a neighbourhood larger than half the
- * cache: it would push every other campaign out, so past that what was cached is dropped again.
+ * what the players are likely to touch (isAroundPlayers) is cached as it is sent (the first append on
+ * each of these entities then validates without reading Redis), while Redis and Postgres work on the
+ * rest. The regions away from them are not: caching a large world's 20,000 regions, most never touched
+ * in the session, cost a 2-player start 10 to 20 ms of CPU (docs/architecture.md, "The append path"),
+ * and the few an append uses later are read from Redis once. A joined session's Redis may hold newer
+ * versions; those are cached as appends read them. Not a neighbourhood larger than half the cache: it
+ * would push every other campaign out, so past that what was cached is dropped again.
  */
 async function loadLive(
   trx: Kysely<Database>,
@@ -185,7 +188,9 @@ async function loadLive(
   session: Session,
   plan: LivePlan,
 ): Promise<{ entities: number; loaded: number }> {
-  const cache = session.joined ? undefined : new LoadCaching(deps.liveCache, campaignId, session.sessionId);
+  const cache = session.joined
+    ? undefined
+    : new LoadCaching(deps.liveCache, campaignId, session.sessionId, plan.context);
   let entities = 0;
   const calls: Promise<number>[] = [];
   try {
@@ -205,7 +210,7 @@ async function loadLive(
   }
 }
 
-/** A new session's loaded entities going into the LiveCache, up to half its capacity. */
+/** A new session's loaded entities near its players going into the LiveCache, up to half its capacity. */
 class LoadCaching {
   private bytes = 0;
   private dropped = false;
@@ -214,13 +219,15 @@ class LoadCaching {
     private readonly liveCache: LiveCache,
     private readonly campaignId: string,
     private readonly sessionId: string,
+    private readonly context: LoadingContext,
   ) {}
 
   add(batch: readonly EncodedEntity[]): void {
     if (this.dropped) return;
-    for (const entity of batch) this.bytes += entity.json.length;
+    const around = batch.filter((entity) => isAroundPlayers(entity, this.context));
+    for (const entity of around) this.bytes += entity.json.length;
     if (this.bytes <= this.liveCache.capacity / 2) {
-      this.liveCache.rememberLoaded(this.campaignId, this.sessionId, batch);
+      this.liveCache.rememberLoaded(this.campaignId, this.sessionId, around);
     } else {
       this.drop();
     }

@@ -252,6 +252,30 @@ describe('loadLiveSet (selective loading)', () => {
     );
   });
 
+  it('prints ids and states that need escaping as JSON that parses back to the entity', async () => {
+    const odd: Entity[] = [
+      {
+        id: 'region:"quoted" \\ back\tslash',
+        kind: 'region',
+        version: 7,
+        state: { name: 'Straße\n"Zoë" \u0001 ☃ 🐉', neighbors: [] },
+      },
+      { id: 'region:ünïcödé-☃-🐉', kind: 'region', version: 12, state: { name: '\u2028', neighbors: [] } },
+    ];
+    await test.db.transaction().execute(async (trx) => {
+      await insertCampaign(trx, { id: 'odd', name: 'Odd' });
+      await insertEntities(trx, 'odd', odd);
+    });
+    const live = await loadLiveSet(test.db, 'odd', []);
+    expect(live.entities.map((entity) => [entity.id, entity.kind, entity.version])).toEqual(
+      expect.arrayContaining(odd.map((entity) => [entity.id, entity.kind, entity.version])),
+    );
+    for (const entity of odd) {
+      const loaded = live.entities.find((candidate) => candidate.id === entity.id);
+      expect(JSON.parse(loaded?.json ?? 'null')).toEqual(entity);
+    }
+  });
+
   it('reads through a cursor only inside a transaction', async () => {
     const plan = await planLiveSet(test.db, 'live', ['player:alice']);
     await expect(liveSetBatches(test.db, 'live', plan).next()).rejects.toThrow(/pass a transaction/);

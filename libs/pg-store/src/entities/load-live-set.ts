@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../database';
 import { inReadSnapshot } from '../read-snapshot';
-import { ENTITY_COLUMNS, STATE_JSON, toEncodedEntity, toEntity } from './entity.table';
+import { ENTITY_COLUMNS, ENTITY_JSON, toEntity } from './entity.table';
 
 /** Who a session is for and what stands near them: what its live set is chosen by. */
 export interface LivePlan {
@@ -80,7 +80,7 @@ let cursors = 0;
  * candidates through the kind, owner and region indexes (never reading the whole campaign); the
  * domain's isNearPlayers then decides each one, so this can only be as generous as the rule. Read
  * through a cursor, so the caller can hand each batch on while Postgres reads the next; `reader`
- * must be a transaction, which the cursor lives in. Postgres prints each state as JSON and the rule
+ * must be a transaction, which the cursor lives in. Postgres prints each entity as JSON and the rule
  * parses only the states it reads: of a large world's 20,000 regions, none. The next FETCH is sent
  * before a batch is handed on, so Postgres reads while the caller works (a session start's read of
  * 20,000 rows took about 47 ms instead of 60 in a scratch timing, Redis left out).
@@ -96,7 +96,7 @@ export async function* liveSetBatches(
   const near = [...plan.context.nearRegionIds];
   const query = reader
     .selectFrom('entities')
-    .select(['id', 'kind', 'version', STATE_JSON])
+    .select(['id', 'kind', 'version', ENTITY_JSON])
     .where('campaign_id', '=', campaignId)
     .where((eb) => {
       // Flat, so Postgres answers each arm from its index (one BitmapOr).
@@ -115,12 +115,9 @@ export async function* liveSetBatches(
   await sql`set local cursor_tuple_fraction = 1`.execute(reader);
   await sql`declare ${cursor} no scroll cursor for ${query}`.execute(reader);
   const fetchNext = () => {
-    const fetched = sql<{
-      id: string;
-      kind: string;
-      version: number;
-      state_json: string;
-    }>`fetch ${sql.raw(String(LIVE_SET_FETCH_ROWS))} from ${cursor}`.execute(reader);
+    const fetched = sql<EncodedEntity>`fetch ${sql.raw(String(LIVE_SET_FETCH_ROWS))} from ${cursor}`.execute(
+      reader,
+    );
     fetched.catch(() => undefined); // awaited in the loop; not an unhandled rejection meanwhile
     return fetched;
   };
@@ -133,9 +130,7 @@ export async function* liveSetBatches(
       if (rows.length === 0) return;
       const more = rows.length === LIVE_SET_FETCH_ROWS;
       if (more) next = fetchNext();
-      const live = rows
-        .map(toEncodedEntity)
-        .filter((entity) => isNearPlayers(lazyEntity(entity), plan.context, registry));
+      const live = rows.filter((entity) => isNearPlayers(lazyEntity(entity), plan.context, registry));
       if (live.length > 0) yield live;
       if (!more) return;
     }
