@@ -336,7 +336,11 @@ export class CampaignConsumer {
         );
         if (archiveOnly) this.fold.archivedUpTo(batch);
         else this.fold.committed(batch);
-        this.deps.announceDurable?.(this.campaignId, batch.to.seq);
+        this.deps.announceDurable?.({
+          campaignId: this.campaignId,
+          seq: batch.to.seq,
+          checkpoint: this.fold.durable.seq,
+        });
         if (!archiveOnly) this.snapshots.afterFlush(batch);
         this.deps.logger.debug(
           {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '@lorekeeper/config';
 import type { DomainRegistry } from '@lorekeeper/domain';
 import type { Database } from '@lorekeeper/pg-store';
+import type { DurableNotice } from '@lorekeeper/protocol';
 import type { Redis } from '@lorekeeper/redis-store';
 import type { WorkerMetrics } from './ops/metrics';
 
@@ -17,8 +18,9 @@ export interface WorkerDeps {
   /** This process's consumer name in every campaign's group, and its lease value. */
   readonly workerId: string;
   /**
-   * Told of each flush committed, with the campaign's checkpoint after it; the service publishes it
-   * on `lorekeeper.durable.<id>`, where a session service waiting for a major event hears it.
+   * Told of each flush committed, once it is; the service publishes the notice on
+   * `lorekeeper.durable.<id>`, where a session service waiting for a major event, a save or a session
+   * end hears it.
    */
-  readonly announceDurable?: (campaignId: string, seq: number) => void;
+  readonly announceDurable?: (notice: DurableNotice) => void;
 }

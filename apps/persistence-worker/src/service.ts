@@ -33,7 +33,7 @@ export async function startPersistenceWorker(config: Config, logger: Logger): Pr
     metrics,
     logger,
     workerId,
-    announceDurable: (campaignId, seq) => announceDurable(connections.nats, campaignId, seq, logger),
+    announceDurable: (notice) => announceDurable(connections.nats, notice, logger),
   };
   const worker = new Worker(deps);
   const flushRequests = listenForFlushRequests(connections.nats, worker, logger);
@@ -61,12 +61,11 @@ export async function startPersistenceWorker(config: Config, logger: Logger): Pr
 }
 
 /** Best effort: a session service that misses the notice reads the checkpoint on its own soon after. */
-function announceDurable(nats: NatsConnection, campaignId: string, seq: number, logger: Logger): void {
-  const notice: DurableNotice = { campaignId, seq };
+function announceDurable(nats: NatsConnection, notice: DurableNotice, logger: Logger): void {
   try {
-    nats.publish(durableSubject(campaignId), JSON.stringify(notice));
+    nats.publish(durableSubject(notice.campaignId), JSON.stringify(notice));
   } catch (error) {
-    logger.debug({ err: error, campaignId }, 'could not announce a flush');
+    logger.debug({ err: error, campaignId: notice.campaignId }, 'could not announce a flush');
   }
 }
 

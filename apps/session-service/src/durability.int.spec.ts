@@ -23,6 +23,8 @@ beforeAll(async () => {
     await insertCampaign(trx, { id: 'c1', name: 'One' });
     await insertCampaign(trx, { id: 'c2', name: 'Two' });
     await insertCampaign(trx, { id: 'c4', name: 'Four' });
+    await insertCampaign(trx, { id: 'c5', name: 'Five' });
+    await insertCampaign(trx, { id: 'c6', name: 'Six' });
   });
 });
 afterAll(async () => {
@@ -64,8 +66,15 @@ function countedReads() {
   return counted;
 }
 
+/** A waiter that hears the notices and reads the position through `counted`, once a minute on its own. */
+async function listeningWaiter(counted: ReturnType<typeof countedReads>) {
+  const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, counted.read).listen(nats);
+  await nats.flush();
+  return waiter;
+}
+
 describe('waiting for a major event to be durable', () => {
-  it("answers when a worker announces the campaign's flush, reading the checkpoint again then", async () => {
+  it("answers when a worker announces a flush of the campaign that reaches the append's seq", async () => {
     const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE).listen(nats);
     await nats.flush();
     try {
@@ -98,8 +107,7 @@ describe('waiting for a major event to be durable', () => {
 
   it('shares each read of the checkpoint among the appends waiting on a campaign', async () => {
     const counted = countedReads();
-    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, counted.read).listen(nats);
-    await nats.flush();
+    const waiter = await listeningWaiter(counted);
     try {
       // Ten appends begin to wait at once: the first read is shared, plus at most one after it.
       const waits = Array.from({ length: 10 }, (_, i) => waiter.waitFor('c4', 11 + i, 30_000));
@@ -112,34 +120,53 @@ describe('waiting for a major event to be durable', () => {
       expect(await within(Promise.all(waits), 300)).toBe('still waiting');
       expect(counted.reads).toBe(before);
 
-      // One that reaches them all answers them all with one read (two if a tick came during it).
+      // One that reaches them all answers them all, with no read.
       await moveCheckpointTo('c4', 20);
-      announce({ campaignId: 'c4', seq: 20 });
+      announce({ campaignId: 'c4', seq: 20, checkpoint: 20 });
       expect(await within(Promise.all(waits), 5_000)).toEqual(Array(10).fill(true));
-      expect(counted.reads - before).toBeGreaterThanOrEqual(1);
-      expect(counted.reads - before).toBeLessThanOrEqual(2);
+      expect(counted.reads).toBe(before);
     } finally {
       waiter.close();
     }
   });
 
-  it('answers only from the checkpoint: a notice naming the seq before Postgres has it is not believed', async () => {
+  it('answers from a notice without reading: an append from its seq, a save only from its checkpoint', async () => {
     const counted = countedReads();
-    await database.db.transaction().execute((trx) => insertCampaign(trx, { id: 'c5', name: 'Five' }));
-    const waiter = new CheckpointPollingWaiter(database.db, ONCE_A_MINUTE, counted.read).listen(nats);
-    await nats.flush();
+    const waiter = await listeningWaiter(counted);
     try {
-      const waiting = waiter.waitFor('c5', 5, 30_000);
-      expect(await within(waiting, 300)).toBe('still waiting');
+      const append = waiter.waitFor('c5', 5, 30_000, 'events');
+      const save = waiter.waitFor('c5', 5, 30_000, 'checkpoint');
+      expect(await within(append, 300)).toBe('still waiting');
       const before = counted.reads;
-      // A stray or forged notice: it prompts a read, and the checkpoint (still 0) keeps the append waiting.
-      announce({ campaignId: 'c5', seq: 5 });
-      expect(await within(waiting, 500)).toBe('still waiting');
+
+      // A major event's flush: the events are archived up to seq 5, the checkpoint has not moved.
+      announce({ campaignId: 'c5', seq: 5, checkpoint: 0 });
+      expect(await within(append, 5_000)).toBe(true);
+      expect(await within(save, 300)).toBe('still waiting');
+      // A flush on the save cadence: the checkpoint reaches seq 6.
+      announce({ campaignId: 'c5', seq: 6, checkpoint: 6 });
+      expect(await within(save, 5_000)).toBe(true);
+      expect(counted.reads).toBe(before);
+    } finally {
+      waiter.close();
+    }
+  });
+
+  it("reads the position when an older worker's notice names no checkpoint, and answers from Postgres", async () => {
+    const counted = countedReads();
+    const waiter = await listeningWaiter(counted);
+    try {
+      const save = waiter.waitFor('c6', 5, 30_000, 'checkpoint');
+      expect(await within(save, 300)).toBe('still waiting');
+      const before = counted.reads;
+      // Its seq may be an archive's end, not the checkpoint: a read decides, and Postgres is still at 0.
+      announce({ campaignId: 'c6', seq: 5 });
+      expect(await within(save, 500)).toBe('still waiting');
       expect(counted.reads).toBeGreaterThan(before);
 
-      await moveCheckpointTo('c5', 5);
-      announce({ campaignId: 'c5', seq: 5 });
-      expect(await within(waiting, 5_000)).toBe(true);
+      await moveCheckpointTo('c6', 5);
+      announce({ campaignId: 'c6', seq: 5 });
+      expect(await within(save, 5_000)).toBe(true);
     } finally {
       waiter.close();
     }

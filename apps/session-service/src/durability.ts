@@ -43,14 +43,14 @@ interface CampaignWaits {
 }
 
 /**
- * Reads the campaign's position, which the persistence worker advances in the same transaction as the
- * data: an archive position (or checkpoint) at or past `seq` means the batch's events are durable, a
- * checkpoint at or past it that the entities are too. The appends waiting on one
- * campaign share each read: one when a wait begins (a retried append's batch may be durable already),
- * one when a worker announces a flush that reaches a seq one of them waits for
- * (`lorekeeper.durable.<id>`, see `listen`), and one every `intervalMs` in any case: a notice is
- * pub/sub, at most once, and a worker of an older version sends none. A notice only prompts a read;
- * the answer is always the checkpoint's.
+ * Answers from the campaign's position, which the persistence worker advances in the same transaction
+ * as the data: an archive position (or checkpoint) at or past `seq` means the batch's events are
+ * durable, a checkpoint at or past it that the entities are too. A worker announces each flush once it
+ * has committed it (`lorekeeper.durable.<id>`, see `listen`): the notice answers the waits it covers
+ * at once, without a read. The waits on one campaign also share reads of the position: one when a
+ * wait begins (a retried append's batch may be durable already), one every `intervalMs` (a notice is
+ * pub/sub, at most once), and one when a notice from a worker older than the `checkpoint` field
+ * reaches the seq a save or session end waits for.
  */
 export class CheckpointPollingWaiter implements DurabilityWaiter {
   private closed = false;
@@ -73,7 +73,7 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
         if (error) return;
         try {
           const notice = JSON.parse(message.string()) as Partial<DurableNotice>;
-          if (typeof notice.campaignId === 'string') this.noticed(notice.campaignId, notice.seq);
+          if (typeof notice.campaignId === 'string') this.noticed(notice.campaignId, notice);
         } catch {
           // Not a notice: the interval reads the checkpoint anyway.
         }
@@ -122,12 +122,31 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
     }
   }
 
-  private noticed(campaignId: string, seq: number | undefined): void {
+  /**
+   * A worker committed a flush. Its notice is the worker's word on Postgres, sent only after the commit,
+   * and a position only moves forward: it answers the waits it covers as a read would (docs/deploy.md,
+   * "Access control", has only Lorekeeper's own services publish on `lorekeeper.>`).
+   */
+  private noticed(campaignId: string, notice: Partial<DurableNotice>): void {
     const campaign = this.campaigns.get(campaignId);
     if (!campaign) return;
-    // A flush that stops short of every wait cannot answer one: no read for it.
-    if (typeof seq === 'number' && ![...campaign.waits].some((wait) => wait.seq <= seq)) return;
-    void this.read(campaignId);
+    const events = notice.seq;
+    if (typeof events !== 'number') {
+      void this.read(campaignId);
+      return;
+    }
+    const checkpoint = typeof notice.checkpoint === 'number' ? notice.checkpoint : undefined;
+    this.answer(campaign, { events, checkpoint: checkpoint ?? 0 });
+    // A worker older than the checkpoint field names only one seq, which may be the checkpoint a save
+    // or session end waits for: read it.
+    if (checkpoint === undefined && [...campaign.waits].some((wait) => wait.seq <= events)) {
+      void this.read(campaignId);
+    }
+  }
+
+  /** Answer every wait the position covers. */
+  private answer(campaign: CampaignWaits, durable: DurableSeqs): void {
+    for (const wait of [...campaign.waits]) if (wait.seq <= durable[wait.what]) wait.answer(true);
   }
 
   /** One read at a time per campaign; a call during it asks for one more after it. */
@@ -149,7 +168,7 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
           // Postgres unreachable: the waits go on until their deadlines; the replies say durable: false.
           return;
         }
-        for (const wait of [...campaign.waits]) if (wait.seq <= durable[wait.what]) wait.answer(true);
+        this.answer(campaign, durable);
       } while (campaign.again && campaign.waits.size > 0);
     } finally {
       campaign.reading = false;

@@ -59,8 +59,8 @@ export interface FlushRequest {
 
 /**
  * Internal: a persistence worker announces each flush it commits, so the session service answers an
- * append waiting for its major event to be durable at once instead of at its next look at the
- * checkpoint. Pub/sub, at most once: the waiting append still reads the checkpoint now and then.
+ * append waiting for its major event to be durable as soon as it hears it, instead of at its next look
+ * at the checkpoint. Pub/sub, at most once: the waiting append still reads the checkpoint now and then.
  */
 export function durableSubject(campaignId: string): string {
   return `lorekeeper.durable.${campaignId}`;
@@ -70,6 +70,14 @@ export const DURABLE_SUBSCRIPTION = 'lorekeeper.durable.*';
 
 export interface DurableNotice {
   readonly campaignId: string;
-  /** The campaign's checkpoint after the flush: every event up to it is in Postgres. */
+  /**
+   * Every event up to this seq is durable in Postgres: the archive's end after a major event's flush,
+   * the checkpoint after any other.
+   */
   readonly seq: number;
+  /**
+   * The campaign's checkpoint after the flush: the entities are written up to it. Absent from the
+   * notices of workers older than 2026-11-28.
+   */
+  readonly checkpoint?: number;
 }
