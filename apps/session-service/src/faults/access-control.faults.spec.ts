@@ -6,7 +6,7 @@ import { connect } from 'nats';
 import type { NatsConnection, NatsError } from 'nats';
 import { LorekeeperClient, LorekeeperError } from '@lorekeeper/client';
 import { tinyWorld } from '@lorekeeper/testing';
-import { VERBS, eventsSubject, subjectFor } from '@lorekeeper/protocol';
+import { VERBS, durableSubject, eventsSubject, subjectFor } from '@lorekeeper/protocol';
 import type { Redis } from '@lorekeeper/redis-store';
 import { connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import type { ServerProcess, ServiceProcess, TestDatabase } from '@lorekeeper/testing';
@@ -146,6 +146,13 @@ describe('access control', () => {
         events: [],
       });
       expect(forged?.code).toBe('PERMISSIONS_VIOLATION');
+      // Nor a worker's flush notice, which a waiting append believes (it would reply durable: true).
+      const notice = await requestError(alpha, durableSubject(alphaId), {
+        campaignId: alphaId,
+        seq: 99,
+        checkpoint: 99,
+      });
+      expect(notice?.code).toBe('PERMISSIONS_VIOLATION');
 
       // Alpha cannot follow beta's campaign: the subscription is refused and hears nothing meanwhile.
       const leaked: string[] = [];
