@@ -1,5 +1,5 @@
 import type { Entity, RegionState } from '@lorekeeper/domain';
-import { isAroundPlayers, neighbourhood, selectLiveSet } from '@lorekeeper/domain';
+import { isAroundPlayers, loadingContext, selectLiveSet } from '@lorekeeper/domain';
 import { campaignKeys, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import { entitiesById, generateWorld } from '@lorekeeper/testing';
 import type { Harness } from './test/harness';
@@ -143,13 +143,7 @@ describe('selective loading', () => {
       const live = [...selectLiveSet(byId, players)];
       expect(reply.loaded.entities).toBe(live.length);
       // Every region is live, but only those near the players are cached.
-      const context = {
-        playerIds: new Set(players),
-        nearRegionIds: neighbourhood(
-          players.map((id) => (byId.get(id)?.state as { regionId: string }).regionId),
-          (id) => byId.get(id),
-        ),
-      };
+      const context = loadingContext(byId, players);
       const around = live.filter((id) => isAroundPlayers(byId.get(id) as Entity, context));
       const far = live.filter((id) => !around.includes(id));
       expect(far.length).toBeGreaterThan(4_900);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Entity, ItemState, PlayerState, QuestState, RegionState } from './index';
-import { fold, isAroundPlayers, neighbourhood, parseEvent, selectLiveSet } from './index';
+import { fold, isAroundPlayers, loadingContext, neighbourhood, parseEvent, selectLiveSet } from './index';
 import { entitiesById, generateWorld, tinyWorld } from '@lorekeeper/testing';
 
 const world = entitiesById(tinyWorld);
@@ -112,10 +112,7 @@ describe('selectLiveSet on the tiny world (vale - hills - far)', () => {
 
 describe('isAroundPlayers', () => {
   it("takes all the rule loads but the regions away from the players: alice's are the vale and the hills", () => {
-    const context = {
-      playerIds: new Set(['player:alice']),
-      nearRegionIds: neighbourhood(['region:vale'], (id) => world.get(id)),
-    };
+    const context = loadingContext(world, ['player:alice']);
     const live = [...selectLiveSet(world, ['player:alice'])];
     const around = live.filter((id) => isAroundPlayers(world.get(id) as Entity, context));
     expect(live.filter((id) => !around.includes(id))).toEqual(['region:far']);

@@ -74,6 +74,19 @@ export function isAroundPlayers(entity: Pick<Entity, 'id' | 'kind'>, context: Lo
 }
 
 /**
+ * What decides the live set of a session for `playerIds`, over an in-memory set of entities. Ids that
+ * are not players there are left out.
+ */
+export function loadingContext(
+  entities: ReadonlyMap<string, Entity>,
+  playerIds: Iterable<string>,
+): LoadingContext {
+  const players = new Set([...playerIds].filter((id) => entities.get(id)?.kind === 'player'));
+  const playerRegions = [...players].map((id) => (entities.get(id)?.state as { regionId: string }).regionId);
+  return { playerIds: players, nearRegionIds: neighbourhood(playerRegions, (id) => entities.get(id)) };
+}
+
+/**
  * The ids a session for `playerIds` makes live, over an in-memory set of entities. Unknown player ids
  * are ignored here; the session service reports them.
  */
@@ -82,12 +95,7 @@ export function selectLiveSet(
   playerIds: Iterable<string>,
   registry: DomainRegistry = referenceRegistry,
 ): Set<string> {
-  const players = new Set([...playerIds].filter((id) => entities.get(id)?.kind === 'player'));
-  const playerRegions = [...players].map((id) => (entities.get(id)?.state as { regionId: string }).regionId);
-  const context: LoadingContext = {
-    playerIds: players,
-    nearRegionIds: neighbourhood(playerRegions, (id) => entities.get(id)),
-  };
+  const context = loadingContext(entities, playerIds);
   const live = new Set<string>();
   for (const entity of entities.values()) {
     if (isNearPlayers(entity, context, registry)) live.add(entity.id);
