@@ -1,9 +1,10 @@
 import { isUnavailable } from '@lorekeeper/config';
 import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
-import { findEntities, recordDeadLetter, setCampaignStatus } from '@lorekeeper/pg-store';
+import { findEntities } from '@lorekeeper/pg-store';
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
-import { claimPending, ensureGroup, readSession, withoutJson } from '@lorekeeper/redis-store';
+import { claimPending, ensureGroup, readSession } from '@lorekeeper/redis-store';
 import { CampaignFold } from './campaign-fold';
+import { quarantineWithLetter } from './dead-letter';
 import type { WorkerDeps } from './deps';
 import { FencedError, SessionGoneError, acknowledgeFlushed, commitFlush } from './flush';
 import { ReplaySnapshots } from './replay-snapshots';
@@ -262,18 +263,7 @@ export class CampaignConsumer {
       this.startFlush('backlog');
       await this.flushing;
     }
-    // The letter and the status together: a campaign with an open letter is quarantined, never left
-    // active for the next owner to fold the same entry into a second letter.
-    await this.deps.db.transaction().execute(async (trx) => {
-      await recordDeadLetter(trx, {
-        campaignId: this.campaignId,
-        streamId: entry.streamId,
-        seq: entry.ok ? entry.event.seq : null,
-        payload: entry.ok ? withoutJson(entry.event) : { fields: entry.fields },
-        error: message,
-      });
-      await setCampaignStatus(trx, this.campaignId, 'quarantined');
-    });
+    await quarantineWithLetter(this.deps.db, this.campaignId, entry, message);
     this.state = 'quarantined';
     this.deps.metrics.deadLetters.inc();
     this.deps.logger.error(
