@@ -126,4 +126,18 @@ describe('archiveAhead', () => {
     expect(await countEvents(test.db, 'm1')).toBe(from.seq);
     expect((await readPosition(test.db, 'm1')).archived.seq).toBe(from.seq);
   });
+
+  it('rolls back when Redis cannot answer, and the same batch commits when it is tried again', async () => {
+    const from = await readCheckpoint(test.db, 'm1');
+    const unreachable = async (): Promise<boolean> => {
+      throw new Error('Redis is unreachable');
+    };
+    await expect(archiveAhead(test.db, 'm1', batchOf(from, 2), unreachable)).rejects.toThrow(
+      'Redis is unreachable',
+    );
+    expect((await readPosition(test.db, 'm1')).archived.seq).toBe(from.seq);
+    await archiveAhead(test.db, 'm1', batchOf(from, 2));
+    expect(await countEvents(test.db, 'm1')).toBe(from.seq + 2);
+    expect((await readPosition(test.db, 'm1')).archived.seq).toBe(from.seq + 2);
+  });
 });
