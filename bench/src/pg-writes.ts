@@ -10,8 +10,8 @@ import { sql } from 'kysely';
 /**
  * The worker's writes: per flush, the entities it wrote or deleted (as its sync_log row records them),
  * the sync_log row itself and the checkpoint update on `campaigns` (a failed flush leaves only its log
- * row); the archive's chunk rows (up to 1,000 events each); plus any replay snapshots it took, with
- * their entity rows.
+ * row); the archive's chunk rows (up to 1,000 events each) and its entity index's range rows (one per
+ * flush on the save cadence); plus any replay snapshots it took, with their entity rows.
  */
 export async function lorekeeperRowsWritten(db: Kysely<Database>, campaignId: string): Promise<number> {
   const { rows } = await sql<{ n: string | null }>`
@@ -19,6 +19,7 @@ export async function lorekeeperRowsWritten(db: Kysely<Database>, campaignId: st
       (select coalesce(sum(case when error is null then entities_written + entities_deleted + 2 else 1 end), 0)
          from sync_log where campaign_id = ${campaignId})
       + (select count(*) from event_chunks where campaign_id = ${campaignId})
+      + (select count(*) from event_entity_ranges where campaign_id = ${campaignId})
       + (select count(*) from snapshots where campaign_id = ${campaignId})
       + (select count(*) from snapshot_entities se join snapshots s on s.id = se.snapshot_id
           where s.campaign_id = ${campaignId}) as n`.execute(db);

@@ -19,6 +19,7 @@ import {
   INITIAL_CHECKPOINT,
   advanceCheckpoint,
   archiveEvents,
+  indexEntityRange,
   createDatabase,
   createCampaignFromWorld,
   createSnapshot,
@@ -132,6 +133,7 @@ async function recordHistory(db: Kysely<Database>): Promise<void> {
     const to = { seq: from + events.length, streamId: `${from + events.length}-0` };
     await db.transaction().execute(async (trx) => {
       await archiveEvents(trx, CAMPAIGN, events);
+      await indexEntityRange(trx, CAMPAIGN, to.seq);
       await upsertEntities(
         trx,
         CAMPAIGN,

@@ -10,6 +10,7 @@ import * as snapshotComplete from './2026_11_27_0008_snapshot_complete';
 import * as entitiesFillfactor from './2026_11_27_0009_entities_fillfactor';
 import * as archivedPosition from './2026_11_27_0010_archived_position';
 import * as archiveIndexWithoutPendingList from './2026_11_27_0011_archive_index_without_pending_list';
+import * as entityRanges from './2026_11_28_0012_entity_ranges';
 
 /**
  * Every migration, by name. A static record rather than a folder scan, so the built CLI and services
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_0009_entities_fillfactor': entitiesFillfactor,
   '2026_11_27_0010_archived_position': archivedPosition,
   '2026_11_27_0011_archive_index_without_pending_list': archiveIndexWithoutPendingList,
+  '2026_11_28_0012_entity_ranges': entityRanges,
 };

@@ -107,6 +107,15 @@ describe('archiveAhead', () => {
     // The entity flush covers the same three and two more: it archives the two.
     const flushed = await flushCampaign(test.db, 'm1', batchOf(from, 5), 'manual');
     expect(flushed.eventsArchived).toBe(2);
+    // Its range of the entity index takes in the major event's chunk as well as its own.
+    const ranges = await test.db
+      .selectFrom('event_entity_ranges')
+      .select(['first_seq', 'last_seq', 'entity_ids'])
+      .where('campaign_id', '=', 'm1')
+      .execute();
+    expect(ranges).toEqual([
+      { first_seq: from.seq + 1, last_seq: from.seq + 5, entity_ids: ['player:alice'] },
+    ]);
     expect(await countEvents(test.db, 'm1')).toBe(from.seq + 5);
     expect((await readCheckpoint(test.db, 'm1')).seq).toBe(from.seq + 5);
   });

@@ -6,6 +6,7 @@ import {
   archiveEvents,
   archivedPositionUpdate,
   deleteEntities,
+  indexEntityRange,
   lockPosition,
   moveCheckpoint,
   syncLogInsert,
@@ -88,6 +89,8 @@ export async function flushCampaign(
         trigger,
       }),
     ]);
+    // The entity index takes the checkpoint's range, the major events' chunks in it included.
+    await indexEntityRange(trx, campaignId, batch.to.seq);
     return { entitiesWritten, entitiesDeleted, eventsArchived, durationMs };
   });
 }

@@ -68,7 +68,12 @@ export type {
   EventTable,
   NewEventChunkRow,
 } from './events/event.table';
-export { ARCHIVE_CHUNK_CHARS, ARCHIVE_CHUNK_EVENTS, archiveEvents } from './events/archive-events';
+export {
+  ARCHIVE_CHUNK_CHARS,
+  ARCHIVE_CHUNK_EVENTS,
+  archiveEvents,
+  indexEntityRange,
+} from './events/archive-events';
 export type { EntryToArchive } from './events/archive-events';
 export {
   countEvents,

@@ -6,6 +6,7 @@ import {
   CREATED_SNAPSHOT,
   advanceCheckpoint,
   archiveEvents,
+  indexEntityRange,
   createCampaignFromWorld,
   insertCampaign,
   insertEntities,
@@ -42,6 +43,8 @@ export async function writeExport(
     let archived = 0;
     for await (const page of pages(source.events(), BULK_CHUNK_ROWS)) {
       archived += await archiveEvents(trx, campaignId, page);
+      const last = page[page.length - 1];
+      if (last) await indexEntityRange(trx, campaignId, last.seq);
       onArchived(archived);
     }
     // The campaign is new and this transaction holds its row, so the move from its first checkpoint

@@ -110,6 +110,30 @@ async function insertChunks(
   return { last: Number(row.last), inserted: row.inserted };
 }
 
+/**
+ * Index the archive's entities up to `toSeq`: one range from where the last one ended, holding every
+ * entity the chunks in it are about, once (migration 0012). A flush on the save cadence runs it after
+ * archiving, in its transaction, so the range also gathers the chunks that major events' flushes
+ * archived since. Nothing is written while no chunk lies past the last range.
+ */
+export async function indexEntityRange(
+  trx: Transaction<Database>,
+  campaignId: string,
+  toSeq: number,
+): Promise<void> {
+  // A range ends at `toSeq` or, should a chunk run past it, with that chunk: each chunk lies whole in one.
+  await sql`
+    insert into event_entity_ranges (campaign_id, first_seq, last_seq, entity_ids)
+    select ${campaignId}, r.next, greatest(${toSeq}::bigint, ids.last_seq), ids.entity_ids
+      from (select coalesce(max(last_seq), 0) + 1 as next
+              from event_entity_ranges where campaign_id = ${campaignId}) r,
+           lateral (select array_agg(distinct e.id) as entity_ids, max(c.last_seq) as last_seq
+                      from event_chunks c, unnest(c.entity_ids) as e(id)
+                     where c.campaign_id = ${campaignId}
+                       and c.first_seq >= r.next and c.first_seq <= ${toSeq}) ids
+     where r.next <= ${toSeq} and ids.entity_ids is not null`.execute(trx);
+}
+
 /** `alongside_0 as (...), ...`: statements a `with` runs for their effect, in one round trip. */
 function named(statements: readonly OperationNodeSource[]) {
   return sql.join(statements.map((statement, i) => sql`${sql.raw(`alongside_${i}`)} as (${statement})`));

@@ -19,6 +19,18 @@ export interface EventChunkTable {
   events: ColumnType<ArchivedEntry[], string, never>;
 }
 
+/**
+ * The archive's entity index (migration 0012): per range of seqs a flush on the save cadence made
+ * durable, every entity an event of its chunks is about. Ranges never overlap and each chunk lies in
+ * one, by its first seq.
+ */
+export interface EventEntityRangeTable {
+  campaign_id: string;
+  first_seq: ColumnType<number, number, never>;
+  last_seq: ColumnType<number, number, never>;
+  entity_ids: ColumnType<string[], string[], never>;
+}
+
 /** One event inside a chunk's JSON array. */
 export interface ArchivedEntry extends RecordedEvent {
   readonly streamId: string;

@@ -9,7 +9,7 @@ export interface EventRange {
   readonly fromSeq?: number;
   /** Last seq to return (inclusive). */
   readonly toSeq?: number;
-  /** Only this entity's events (its chunks are found by the chunks' entity index). */
+  /** Only this entity's events (its chunks are found by the archive's entity index, migration 0012). */
   readonly entityId?: string;
   /** Only events of these types; an empty list matches nothing. */
   readonly types?: readonly string[];
@@ -113,8 +113,9 @@ export async function lastArchivedSeqAt(db: Kysely<Database>, campaignId: string
 }
 
 /**
- * The chunks that may hold events of the range, in seq order, a few per query: found by seq range, by
- * time range and by entity from the chunks' own columns. Their events still need `matcher`.
+ * The chunks that may hold events of the range, in seq order, a few per query: found by seq range and
+ * by time range from the chunks' own columns, and for one entity within the windows its index names.
+ * Their events still need `matcher`.
  */
 async function* chunksFor(
   db: Kysely<Database>,
@@ -122,13 +123,83 @@ async function* chunksFor(
   range: Omit<EventRange, 'limit'>,
 ): AsyncGenerator<readonly ArchivedEntry[]> {
   if (range.types?.length === 0) return;
-  let after = (range.fromSeq ?? 1) - 1;
+  const from = (range.fromSeq ?? 1) - 1;
+  const windows =
+    range.entityId === undefined ? everything() : entityWindows(db, campaignId, range.entityId, from);
+  for await (const window of windows) {
+    if (range.toSeq !== undefined && window.firstSeq > range.toSeq) return;
+    yield* chunksIn(db, campaignId, range, window, from);
+  }
+}
+
+/** Seqs a chunk lies within (both ends included). */
+interface SeqWindow {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+async function* everything(): AsyncGenerator<SeqWindow> {
+  yield { firstSeq: 1, lastSeq: Number.MAX_SAFE_INTEGER };
+}
+
+/** Entity ranges read per query while finding one entity's windows. */
+const RANGES_PER_QUERY = 64;
+
+/**
+ * Where one entity's chunks can be: each indexed range that names it past `after`, in seq order, then
+ * everything past the last range, which no range covers yet (at most a backlog bound of events: the
+ * chunks major events' flushes archived since the last flush on the save cadence). Where the index
+ * ends is read first, so a range written meanwhile is read as part of that tail.
+ */
+async function* entityWindows(
+  db: Kysely<Database>,
+  campaignId: string,
+  entityId: string,
+  after: number,
+): AsyncGenerator<SeqWindow> {
+  const { indexed } = await db
+    .selectFrom('event_entity_ranges')
+    .select(sql<string | null>`max(last_seq)`.as('indexed'))
+    .where('campaign_id', '=', campaignId)
+    .executeTakeFirstOrThrow();
+  const tail = Number(indexed ?? 0);
+  let from = after;
+  while (from < tail) {
+    const ranges = await db
+      .selectFrom('event_entity_ranges')
+      .select(['first_seq', 'last_seq'])
+      .where('campaign_id', '=', campaignId)
+      .where('last_seq', '>', from)
+      .where('last_seq', '<=', tail)
+      .where(sql<boolean>`entity_ids @> array[${entityId}]::text[]`)
+      .orderBy('last_seq')
+      .limit(RANGES_PER_QUERY)
+      .execute();
+    for (const r of ranges) yield { firstSeq: Number(r.first_seq), lastSeq: Number(r.last_seq) };
+    if (ranges.length < RANGES_PER_QUERY) break;
+    from = Number((ranges[ranges.length - 1] as { last_seq: number }).last_seq);
+  }
+  yield { firstSeq: tail + 1, lastSeq: Number.MAX_SAFE_INTEGER };
+}
+
+/** The chunks of one window that may hold events of the range, a few per query. */
+async function* chunksIn(
+  db: Kysely<Database>,
+  campaignId: string,
+  range: Omit<EventRange, 'limit'>,
+  window: SeqWindow,
+  from: number,
+): AsyncGenerator<readonly ArchivedEntry[]> {
+  let after = from;
   for (;;) {
     let query = db
       .selectFrom('event_chunks')
       .select(['last_seq', 'events'])
       .where('campaign_id', '=', campaignId)
       .where('last_seq', '>', after);
+    // A chunk lies whole inside its range (indexEntityRange), so its last seq bounds the index scan.
+    if (window.firstSeq > 1) query = query.where('first_seq', '>=', window.firstSeq);
+    if (window.lastSeq < Number.MAX_SAFE_INTEGER) query = query.where('last_seq', '<=', window.lastSeq);
     if (range.toSeq !== undefined) query = query.where('first_seq', '<=', range.toSeq);
     if (range.entityId !== undefined) {
       query = query.where(sql<boolean>`entity_ids @> array[${range.entityId}]::text[]`);

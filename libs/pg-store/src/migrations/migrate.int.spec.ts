@@ -7,6 +7,7 @@ const TABLES = [
   'dead_letters',
   'entities',
   'event_chunks',
+  'event_entity_ranges',
   'events',
   'snapshot_entities',
   'snapshots',
