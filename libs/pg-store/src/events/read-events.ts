@@ -171,15 +171,22 @@ async function* entityWindows(
       .where('campaign_id', '=', campaignId)
       .where('last_seq', '>', from)
       .where('last_seq', '<=', tail)
-      .where(sql<boolean>`entity_ids @> array[${entityId}]::text[]`)
+      .where(namesEntity(entityId))
       .orderBy('last_seq')
       .limit(RANGES_PER_QUERY)
       .execute();
-    for (const r of ranges) yield { firstSeq: Number(r.first_seq), lastSeq: Number(r.last_seq) };
+    for (const r of ranges) {
+      from = Number(r.last_seq);
+      yield { firstSeq: Number(r.first_seq), lastSeq: from };
+    }
     if (ranges.length < RANGES_PER_QUERY) break;
-    from = Number((ranges[ranges.length - 1] as { last_seq: number }).last_seq);
   }
   yield { firstSeq: tail + 1, lastSeq: Number.MAX_SAFE_INTEGER };
+}
+
+/** A row (a chunk or an index range) whose `entity_ids` names the entity. */
+function namesEntity(entityId: string) {
+  return sql<boolean>`entity_ids @> array[${entityId}]::text[]`;
 }
 
 /** The chunks of one window that may hold events of the range, a few per query. */
@@ -202,7 +209,7 @@ async function* chunksIn(
     if (window.lastSeq < Number.MAX_SAFE_INTEGER) query = query.where('last_seq', '<=', window.lastSeq);
     if (range.toSeq !== undefined) query = query.where('first_seq', '<=', range.toSeq);
     if (range.entityId !== undefined) {
-      query = query.where(sql<boolean>`entity_ids @> array[${range.entityId}]::text[]`);
+      query = query.where(namesEntity(range.entityId));
     }
     if (range.fromTime) query = query.where('last_at', '>=', range.fromTime);
     if (range.toTime) query = query.where('first_at', '<=', range.toTime);
