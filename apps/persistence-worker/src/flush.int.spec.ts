@@ -136,6 +136,40 @@ describe('archiveAhead', () => {
     expect((await readPosition(test.db, 'm1')).archived.seq).toBe(from.seq);
   });
 
+  it('asks Redis about the session while the archive statement runs, not before sending it', async () => {
+    const from = await readCheckpoint(test.db, 'm1');
+    // True once a statement of this database waits for a lock (the archive's, on sync_log below).
+    const statementWaiting = async () => {
+      for (let tries = 0; tries < 100; tries += 1) {
+        const { rows } = await sql<{ n: number }>`
+          select count(*)::integer as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock'`.execute(test.db);
+        if ((rows[0]?.n ?? 0) > 0) return true;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return false;
+    };
+    let waitingWhenAsked: boolean | undefined;
+    let archiving: Promise<unknown> | undefined;
+    await test.db.transaction().execute(async (trx) => {
+      // Holds the archive's statement, whose sync-log insert needs a lock this share lock excludes.
+      await sql`lock table sync_log in share mode`.execute(trx);
+      let asked!: () => void;
+      const checked = new Promise<void>((resolve) => (asked = resolve));
+      archiving = archiveAhead(test.db, 'm1', batchOf(from, 2), async () => {
+        waitingWhenAsked = await statementWaiting();
+        asked();
+        return true;
+      });
+      await checked;
+    });
+    await archiving;
+    expect(waitingWhenAsked).toBe(true);
+    expect((await readPosition(test.db, 'm1')).archived.seq).toBe(from.seq + 2);
+    // The checkpoint catches up, as the next flush on the save cadence does, for the tests after this.
+    await flushCampaign(test.db, 'm1', batchOf(from, 2), 'manual');
+  });
+
   it('rolls back when Redis cannot answer, and the same batch commits when it is tried again', async () => {
     const from = await readCheckpoint(test.db, 'm1');
     const unreachable = async (): Promise<boolean> => {
