@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Checkpoint } from '@lorekeeper/pg-store';
 import { countEvents, insertCampaign, readCheckpoint, readPosition, readSyncLog } from '@lorekeeper/pg-store';
 import type { StreamEvent } from '@lorekeeper/redis-store';
-import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
+import { createTestDatabase, lockWaiters, type TestDatabase, waitUntil } from '@lorekeeper/testing';
 import type { FlushBatch } from './campaign-fold';
 import { FencedError, SessionGoneError, archiveAhead, flushCampaign } from './flush';
 
@@ -139,16 +139,11 @@ describe('archiveAhead', () => {
   it('asks Redis about the session while the archive statement runs, not before sending it', async () => {
     const from = await readCheckpoint(test.db, 'm1');
     // True once a statement of this database waits for a lock (the archive's, on sync_log below).
-    const statementWaiting = async () => {
-      for (let tries = 0; tries < 100; tries += 1) {
-        const { rows } = await sql<{ n: number }>`
-          select count(*)::integer as n from pg_stat_activity
-           where datname = current_database() and wait_event_type = 'Lock'`.execute(test.db);
-        if ((rows[0]?.n ?? 0) > 0) return true;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      return false;
-    };
+    const statementWaiting = () =>
+      waitUntil(async () => (await lockWaiters(test.db)).length > 0, 2_000, 'a statement waiting').then(
+        () => true,
+        () => false,
+      );
     let waitingWhenAsked: boolean | undefined;
     let archiving: Promise<unknown> | undefined;
     await test.db.transaction().execute(async (trx) => {
