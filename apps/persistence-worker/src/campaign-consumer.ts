@@ -2,11 +2,11 @@ import { isUnavailable } from '@lorekeeper/config';
 import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
 import { findEntities } from '@lorekeeper/pg-store';
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
-import { claimPending, ensureGroup, readSession } from '@lorekeeper/redis-store';
+import { clearPending, ensureGroup, readGroupInfo, readSession } from '@lorekeeper/redis-store';
 import { CampaignFold } from './campaign-fold';
 import { quarantineWithLetter } from './dead-letter';
 import type { WorkerDeps } from './deps';
-import { FencedError, SessionGoneError, acknowledgeFlushed, commitFlush } from './flush';
+import { FencedError, SessionGoneError, commitFlush, trimFlushed } from './flush';
 import { ReplaySnapshots } from './replay-snapshots';
 import { awaitedMajor, dueSavePoint } from './save-points';
 import { READ_COUNT, StreamReader, eventsOf, isBacklog } from './stream-reader';
@@ -14,9 +14,9 @@ import { READ_COUNT, StreamReader, eventsOf, isBacklog } from './stream-reader';
 export type ConsumerState = 'running' | 'quarantined' | 'lost';
 
 /**
- * Consumes one campaign's stream for the worker that holds its lease: reads entries (its own pending
- * ones first, after a restart), folds them, and flushes when a save point says so. Plain code: the
- * worker loop calls `step()`; a test can too.
+ * Consumes one campaign's stream for the worker that holds its lease: reads entries (first, by range,
+ * those the group handed out past the checkpoint before it took the campaign), folds them, and
+ * flushes when a save point says so. Plain code: the worker loop calls `step()`; a test can too.
  */
 export class CampaignConsumer {
   private readonly fold: CampaignFold;
@@ -92,7 +92,11 @@ export class CampaignConsumer {
     if (!this.grouped) {
       if (!(await ensureGroup(this.deps.redis, this.campaignId))) return 0;
       this.sessionId = (await readSession(this.deps.redis, this.campaignId))?.id;
-      await claimPending(this.deps.redis, this.campaignId, this.deps.workerId);
+      await clearPending(this.deps.redis, this.campaignId, this.deps.workerId);
+      // What the group handed out past the checkpoint, to this worker before a restart or to a former
+      // owner, is read again first.
+      const delivered = (await readGroupInfo(this.deps.redis, this.campaignId))?.lastDeliveredId ?? '0-0';
+      this.reader.replay(this.fold.head.seq + 1, Number.parseInt(delivered, 10));
       this.grouped = true;
     }
     let read: ReadEntry[] = [];
@@ -177,7 +181,6 @@ export class CampaignConsumer {
     for (let i = 0; i < entries.length; i += 1) {
       const entry = entries[i] as ReadEntry;
       try {
-        if (!entry.ok && entry.trimmed && this.fold.acknowledgeTrimmed(entry.streamId)) continue;
         if (!entry.ok) throw new Error(`undecodable stream entry: ${entry.error}`);
         // Almost always neither: the entry follows the last one and its entity is cached.
         if (entry.event.seq > this.fold.head.seq + 1) {
@@ -282,7 +285,6 @@ export class CampaignConsumer {
       msSinceLastFlush: now - this.lastFlushAt,
       autosaveIntervalMs: this.deps.config.worker.autosaveIntervalMs,
       majorSeen: this.majorSeen,
-      onlyRedeliveries: this.fold.head.seq === this.fold.durable.seq,
     });
     if (trigger) this.startFlush(trigger);
   }
@@ -301,7 +303,7 @@ export class CampaignConsumer {
 
   /**
    * Write a save point's batch. A major event's makes it durable by archiving only (archiveAhead):
-   * the entities, the checkpoint, the acknowledgements and the trimming wait for the next flush on the
+   * the entities, the checkpoint and the trimming wait for the next flush on the
    * save cadence, so quest completions every few dozen events no longer rewrite the dirty set each time.
    */
   private startFlush(trigger: SyncTrigger): void {
@@ -347,7 +349,7 @@ export class CampaignConsumer {
         this.deps.metrics.flushSeconds.observe((performance.now() - started) / 1_000);
         if (archiveOnly) return;
         this.lastFlushAt = Date.now();
-        await acknowledgeFlushed(this.deps, this.campaignId, batch);
+        await trimFlushed(this.deps, this.campaignId, batch);
       } catch (error) {
         this.deps.metrics.flushes.inc({ trigger, outcome: 'error' });
         if (error instanceof SessionGoneError) {

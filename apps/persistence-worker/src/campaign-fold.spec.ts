@@ -31,7 +31,7 @@ describe('CampaignFold', () => {
     expect(fold.sinceBatch).toBe(1);
     expect(fold.backlog.events).toBe(3);
     expect(batch.events.map((e) => e.seq)).toEqual([1, 2]);
-    expect(batch.streamIds).toEqual(['1-0', '2-0']);
+    expect(batch.entries).toBe(2);
     expect(batch.upserts).toEqual([{ ...alice, version: 2, state: { ...aliceState, gold: 20 } }]);
     expect(batch.to.seq).toBe(2);
 

@@ -11,7 +11,8 @@ export interface FlushBatch {
   readonly deletes: readonly string[];
   /** The persistent events, with their stream JSON where the entry had it (the archive reuses it). */
   readonly events: readonly StreamEventWithJson[];
-  readonly streamIds: readonly string[];
+  /** Stream entries the batch covers (transient events included). */
+  readonly entries: number;
   /** Stream bytes the batch covers (for the backlog bound). */
   readonly bytes: number;
 }
@@ -28,7 +29,8 @@ export class CampaignFold {
   private readonly entities = new Map<string, Entity | null>();
   private dirty = new Set<string>();
   private events: StreamEventWithJson[] = [];
-  private streamIds: string[] = [];
+  /** Entries folded since the checkpoint. */
+  private entries = 0;
   private lastFolded: Checkpoint;
   private bytes = 0;
   private oldestUnflushedAt: number | undefined;
@@ -53,7 +55,7 @@ export class CampaignFold {
     this.archived = archived;
   }
 
-  /** The entity checkpoint: where the entities in Postgres are, and where the stream is acknowledged. */
+  /** The entity checkpoint: where the entities in Postgres are, and what the stream is trimmed behind. */
   get durable(): Checkpoint {
     return this.checkpoint;
   }
@@ -69,12 +71,12 @@ export class CampaignFold {
 
   /** Entries folded since the last batch was taken (the backlog while that batch is written). */
   get sinceBatch(): number {
-    return this.streamIds.length - this.taken;
+    return this.entries - this.taken;
   }
 
   /** Events and bytes folded since the checkpoint, for the backlog bound and lag metrics. */
   get backlog(): { events: number; bytes: number; oldestAt: number | undefined } {
-    return { events: this.streamIds.length, bytes: this.bytes, oldestAt: this.oldestUnflushedAt };
+    return { events: this.entries, bytes: this.bytes, oldestAt: this.oldestUnflushedAt };
   }
 
   /** Ids of persistent entities the next events touch that are not cached yet. */
@@ -107,16 +109,13 @@ export class CampaignFold {
   }
 
   /**
-   * Fold one entry. Entries at or below the checkpoint were already applied (a redelivery): they are
-   * only acknowledged. Returns false, folding nothing, when the event's entity is persistent and not
+   * Fold one entry. Entries at or below the last one folded were already applied (read again after a
+   * restart or a take-over, from the checkpoint on): they are skipped. Returns false, folding nothing, when the event's entity is persistent and not
    * cached: `remember` it and fold the entry again. Throws when the entry does not follow the log or
    * does not apply: the caller treats it as poison.
    */
   fold(event: StreamEventWithJson, bytes: number, now: number): boolean {
-    if (event.seq <= this.lastFolded.seq) {
-      if (event.seq <= this.checkpoint.seq) this.streamIds.push(event.streamId);
-      return true;
-    }
+    if (event.seq <= this.lastFolded.seq) return true;
     if (event.seq !== this.lastFolded.seq + 1) {
       throw new LorekeeperError(
         'INTERNAL',
@@ -144,21 +143,10 @@ export class CampaignFold {
       // Folded again after a restart, an event a flush for a major event archived is not archived again.
       if (event.seq > this.archived.seq) this.events.push(event);
     }
-    this.streamIds.push(event.streamId);
+    this.entries += 1;
     this.bytes += bytes;
     this.oldestUnflushedAt ??= now;
     this.lastFolded = { seq: event.seq, streamId: event.streamId };
-    return true;
-  }
-
-  /**
-   * An entry delivered again whose message is gone from the stream: it was trimmed, which only ever
-   * happens below the checkpoint, so it is durable and only needs acknowledging. True when so.
-   */
-  acknowledgeTrimmed(streamId: string): boolean {
-    const seq = Number(streamId.slice(0, streamId.indexOf('-')));
-    if (!(seq <= this.checkpoint.seq)) return false;
-    this.streamIds.push(streamId);
     return true;
   }
 
@@ -166,9 +154,9 @@ export class CampaignFold {
     return this.registry.event(event.type)?.major ?? false;
   }
 
-  /** True when there is anything to write or acknowledge. */
+  /** True when there is anything to write. */
   get hasWork(): boolean {
-    return this.streamIds.length > 0;
+    return this.entries > 0;
   }
 
   /** The changes to write, coalesced: each changed entity once, at its latest value. */
@@ -180,7 +168,7 @@ export class CampaignFold {
       if (entity) upserts.push(entity);
       else deletes.push(id);
     }
-    this.taken = this.streamIds.length;
+    this.taken = this.entries;
     return {
       from: this.checkpoint,
       to: this.lastFolded,
@@ -188,14 +176,14 @@ export class CampaignFold {
       deletes,
       // Copies: folding goes on while the batch is written.
       events: this.events.slice(),
-      streamIds: this.streamIds.slice(),
+      entries: this.entries,
       bytes: this.bytes,
     };
   }
 
   /**
    * What a flush for a major event writes (archiveAhead): the persistent events not archived yet, up
-   * to the head. No entity, and no entry to acknowledge: the checkpoint stays where it is.
+   * to the head. No entity: the checkpoint stays where it is.
    */
   archiveBatch(): FlushBatch {
     return {
@@ -204,7 +192,7 @@ export class CampaignFold {
       upserts: [],
       deletes: [],
       events: this.events.slice(),
-      streamIds: [],
+      entries: 0,
       bytes: 0,
     };
   }
@@ -225,10 +213,10 @@ export class CampaignFold {
     ]);
     this.dirty = new Set([...this.dirty].filter((id) => written.get(id) !== this.entities.get(id)));
     this.events = this.events.slice(batch.events.length);
-    this.streamIds = this.streamIds.slice(batch.streamIds.length);
+    this.entries -= batch.entries;
     this.bytes -= batch.bytes;
     this.taken = 0;
-    this.oldestUnflushedAt = this.streamIds.length > 0 ? Date.now() : undefined;
+    this.oldestUnflushedAt = this.entries > 0 ? Date.now() : undefined;
     // Keep memory bounded: forget clean entities once the cache grows large; Postgres has them.
     if (this.entities.size > 50_000) {
       for (const id of this.entities.keys()) if (!this.dirty.has(id)) this.entities.delete(id);

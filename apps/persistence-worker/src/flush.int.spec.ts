@@ -25,7 +25,7 @@ function batchOf(from: Checkpoint, count: number): FlushBatch {
     upserts: [],
     deletes: [],
     events,
-    streamIds: events.map((event) => event.streamId),
+    entries: events.length,
     bytes: 0,
   };
 }

@@ -12,7 +12,7 @@ import {
   syncLogInsert,
   upsertEntities,
 } from '@lorekeeper/pg-store';
-import { acknowledge, trimBelow } from '@lorekeeper/redis-store';
+import { trimBelow } from '@lorekeeper/redis-store';
 import type { FlushBatch } from './campaign-fold';
 import type { WorkerDeps } from './deps';
 
@@ -174,9 +174,9 @@ function after<T extends { readonly seq: number }>(events: readonly T[], archive
 
 /**
  * A consumer's flush as the worker runs it: `archiveAhead` for a major event, `flushCampaign` for
- * every other save point, counted in the worker's metrics. A batch
- * that moves nothing (only redeliveries to acknowledge) writes nothing. Crash tests die here, in the
- * window between the Postgres commit and the XACK (`WORKER_CRASH_AFTER_COMMIT`).
+ * every other save point, counted in the worker's metrics. A batch that moves nothing writes nothing.
+ * Crash tests die here, in the window between the Postgres commit and the stream's trim
+ * (`WORKER_CRASH_AFTER_COMMIT`).
  */
 export async function commitFlush(
   deps: WorkerDeps,
@@ -195,12 +195,7 @@ export async function commitFlush(
   if (Math.random() < deps.config.worker.crashAfterCommit) process.kill(process.pid, 'SIGKILL');
 }
 
-/** Only once the batch's checkpoint is durable: acknowledge its entries, then trim what nobody needs. */
-export async function acknowledgeFlushed(
-  deps: WorkerDeps,
-  campaignId: string,
-  batch: FlushBatch,
-): Promise<void> {
-  await acknowledge(deps.redis, campaignId, batch.streamIds);
+/** Only once the batch's checkpoint is durable: trim the stream behind it, keeping STREAM_KEEP entries. */
+export async function trimFlushed(deps: WorkerDeps, campaignId: string, batch: FlushBatch): Promise<void> {
   await trimBelow(deps.redis, campaignId, batch.to.seq - deps.config.worker.streamKeep + 1);
 }

@@ -102,7 +102,7 @@ describe('replay snapshots of several campaigns', () => {
         ],
         deletes: [],
         events: [],
-        streamIds: [],
+        entries: 1,
         bytes: 0,
       };
       await flushCampaign(test.db, campaignId, batch, 'autosave');

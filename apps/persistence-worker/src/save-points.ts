@@ -13,15 +13,13 @@ export interface SavePointState {
   readonly autosaveIntervalMs: number;
   /** A major event whose append may still be waiting was folded since the last flush. */
   readonly majorSeen: boolean;
-  /** Nothing was folded past the checkpoint: only redeliveries wait to be acknowledged. */
-  readonly onlyRedeliveries: boolean;
 }
 
 /**
  * The save point due now, if any. A flush that writes the entities comes first: it reaches the head, so
  * it covers a waiting major event too. Put after the major events' archive-only flushes, it never came
- * while quests were completed every few dozen events, and the stream (acknowledged and trimmed only
- * behind the checkpoint) kept growing (`major-backlog.e2e.spec.ts`).
+ * while quests were completed every few dozen events, and the stream (trimmed only behind the
+ * checkpoint) kept growing (`major-backlog.e2e.spec.ts`).
  */
 export function dueSavePoint(state: SavePointState): SyncTrigger | undefined {
   const { requested, caughtUp, backlog, bound } = state;
@@ -29,7 +27,6 @@ export function dueSavePoint(state: SavePointState): SyncTrigger | undefined {
   if (backlog.events >= bound.events || backlog.bytes >= bound.bytes) return 'backlog';
   if (state.msSinceLastFlush >= state.autosaveIntervalMs) return 'autosave';
   if (state.majorSeen || (requested === 'major' && caughtUp)) return 'major';
-  if (state.onlyRedeliveries) return 'redelivery';
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
-import { readAndClaimRange, readGroup, readHeadSeq } from '@lorekeeper/redis-store';
+import { readGroup, readHeadSeq, readRange } from '@lorekeeper/redis-store';
 import type { WorkerDeps } from './deps';
 
 /** Entries per read. */
@@ -9,13 +9,14 @@ const TAIL_CHECK_MS = 1_000;
 const CATCH_UP_AGE_MS = 5_000;
 
 /**
- * Where a consumer's entries come from: its own pending entries first (after a restart), then new
- * ones through the consumer group, read one batch ahead while catching up; and the entries a paused
- * former owner was given, which the group never hands to this consumer (`gap`, `tail`).
+ * Where a consumer's entries come from: first, by range, what the group handed out past the
+ * checkpoint before this consumer took the campaign (`replay`); then new ones through the consumer
+ * group, read one batch ahead while catching up; and the entries a paused former owner was given,
+ * which the group never hands to this consumer (`gap`, `tail`).
  */
 export class StreamReader {
-  /** Where re-reading this consumer's pending entries stands; undefined once they are all read. */
-  private pendingCursor: string | undefined = '0';
+  /** The seqs still to read again by range (see replay); undefined once they are all read. */
+  private replaying: { next: number; readonly last: number } | undefined;
   /** A read sent before the last one was folded (see next). */
   private ahead: Promise<Settled<ReadEntry[]>> | undefined;
   private tailCheckedAt = 0;
@@ -31,6 +32,16 @@ export class StreamReader {
   ) {}
 
   /**
+   * Read [fromSeq, lastSeq] by range before anything new: the entries the group delivered before this
+   * consumer took the campaign (to this worker before a restart, or to a former owner), from just past
+   * the checkpoint up to the group's last delivered id. The group hands each entry out once, and keeps
+   * no list of what it handed out (readGroup reads without acknowledgement), so these are read by id.
+   */
+  replay(fromSeq: number, lastSeq: number): void {
+    this.replaying = fromSeq <= lastSeq ? { next: fromSeq, last: lastSeq } : undefined;
+  }
+
+  /**
    * The next entries: those read ahead during the last fold, if any. After a full read the stream
    * likely holds more (catching up), so the next read is sent at once, and Redis answers it and
    * `prepare` runs on it while this one is folded.
@@ -39,7 +50,7 @@ export class StreamReader {
     const ahead = this.ahead;
     this.ahead = undefined;
     const read = ahead ? await settledValue(ahead) : await this.read();
-    if (read.length === READ_COUNT && this.pendingCursor === undefined) {
+    if (read.length === READ_COUNT) {
       this.ahead = settle(
         this.read().then(async (entries) => {
           await this.prepare(entries);
@@ -53,7 +64,7 @@ export class StreamReader {
   /**
    * Entries at the stream's tail that a paused former owner was given after this consumer joined:
    * no later entry reveals that gap (see `gap`), so when the stream looks drained, compare the fold
-   * head with the campaign's head seq and claim what lies between. At most once a second, or at once
+   * head with the campaign's head seq and read what lies between. At most once a second, or at once
    * when a save or session end waits for the head (`urgent`).
    */
   async tail(foldHead: number, now: number, urgent: boolean): Promise<ReadEntry[]> {
@@ -63,23 +74,17 @@ export class StreamReader {
     const from = foldHead + 1;
     if (head < from) return [];
     const to = Math.min(head, from + READ_COUNT - 1);
-    return readAndClaimRange(this.deps.redis, this.campaignId, this.deps.workerId, from, to);
+    return readRange(this.deps.redis, this.campaignId, from, to);
   }
 
   /**
    * Entries from `fromSeq` up to, not including, `beforeSeq` that this consumer was never given (a
-   * paused former owner read them): read them from the stream and claim them, so the log stays
-   * contiguous. Throws when the stream no longer has them.
+   * paused former owner read them): read them from the stream, so the log stays contiguous. Throws
+   * when the stream no longer has them.
    */
   async gap(fromSeq: number, beforeSeq: number): Promise<ReadEntry[]> {
     if (beforeSeq <= fromSeq) return [];
-    const missing = await readAndClaimRange(
-      this.deps.redis,
-      this.campaignId,
-      this.deps.workerId,
-      fromSeq,
-      beforeSeq - 1,
-    );
+    const missing = await readRange(this.deps.redis, this.campaignId, fromSeq, beforeSeq - 1);
     if (missing.length === 0) {
       throw new Error(`entries ${fromSeq}..${beforeSeq - 1} are missing from the stream`);
     }
@@ -87,19 +92,17 @@ export class StreamReader {
   }
 
   private async read(): Promise<ReadEntry[]> {
-    if (this.pendingCursor !== undefined) {
-      const pending = await readGroup(
-        this.deps.redis,
-        this.campaignId,
-        this.deps.workerId,
-        this.pendingCursor,
-        READ_COUNT,
-      );
-      const last = pending.at(-1);
-      this.pendingCursor = last === undefined ? undefined : last.streamId;
-      if (pending.length > 0) return pending;
+    const replaying = this.replaying;
+    if (replaying) {
+      const { redis } = this.deps;
+      const entries = await readRange(redis, this.campaignId, replaying.next, replaying.last, READ_COUNT);
+      // Stream ids are `<seq>-0`.
+      const lastSeq = Number.parseInt(entries.at(-1)?.streamId ?? String(replaying.last), 10);
+      if (entries.length < READ_COUNT || lastSeq >= replaying.last) this.replaying = undefined;
+      else replaying.next = lastSeq + 1;
+      if (entries.length > 0) return entries;
     }
-    return readGroup(this.deps.redis, this.campaignId, this.deps.workerId, '>', READ_COUNT);
+    return readGroup(this.deps.redis, this.campaignId, this.deps.workerId, READ_COUNT);
   }
 }
 

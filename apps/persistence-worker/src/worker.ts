@@ -7,7 +7,6 @@ import {
   campaignsWithSession,
   deleteCampaignKeys,
   heartbeatWorker,
-  pendingCount,
   readHeadSeq,
   releaseLease,
   removeWorker,
@@ -187,10 +186,6 @@ export class Worker {
           consumer.markLost();
           continue;
         }
-        this.deps.metrics.pending.set(
-          { campaign: consumer.campaignId },
-          await pendingCount(this.deps.redis, consumer.campaignId),
-        );
       }
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'could not renew the leases; retrying');
@@ -297,7 +292,6 @@ export class Worker {
     const labels = { campaign: campaignId };
     this.deps.metrics.lagEvents.remove(labels);
     this.deps.metrics.lagSeconds.remove(labels);
-    this.deps.metrics.pending.remove(labels);
   }
 
   private async adopt(campaignId: string): Promise<void> {

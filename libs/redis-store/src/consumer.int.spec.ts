@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { serviceUrls } from '@lorekeeper/testing';
 import type { Redis } from 'ioredis';
 import type { ReadEntry } from './consumer';
-import { ensureGroup, readGroup } from './consumer';
+import { CONSUMER_GROUP, clearPending, ensureGroup, pendingCount, readGroup, readRange } from './consumer';
 import { connectRedis } from './connection';
 import { loadFunctions } from './functions';
 import { campaignKeys } from './keys';
 import { EVENT_FIELD, readStreamRange, streamEventJson } from './stream';
 
-// What the worker's consumer reads: new entries, its pending ones again after a restart, and pending
-// entries whose message was trimmed.
+// What the worker's consumer reads: new entries through the group, which keeps no pending list of
+// them, and entries again by range (what was handed out past the checkpoint before a restart).
 describe('reading the stream as a consumer', () => {
   let redis: Redis;
   const campaignId = `consumer-${randomUUID()}`;
@@ -44,32 +44,46 @@ describe('reading the stream as a consumer', () => {
     redis.disconnect();
   });
 
-  it('decodes new entries, pending ones again, and trimmed pending ones as trimmed', async () => {
+  it('decodes new entries once, leaves nothing pending, and reads any range again', async () => {
     await add(1, 'player:alice', '{"delta":1}');
     await add(2, 'player:bob', '{"delta":"two ✓"}');
     await add(3, 'player:carol', '{"delta":3');
     expect(await ensureGroup(redis, campaignId)).toBe(true);
 
-    const read = await readGroup(redis, campaignId, 'w1', '>', 10);
+    const read = await readGroup(redis, campaignId, 'w1', 10);
     expect(summary(read)).toEqual([
       ['1-0', 'player:alice', { delta: 1 }, 103],
       ['2-0', 'player:bob', { delta: 'two ✓' }, 107],
       ['3-0', expect.stringMatching(/JSON/)],
     ]);
-    expect(await readGroup(redis, campaignId, 'w1', '>', 10)).toEqual([]);
-    expect(summary(await readGroup(redis, campaignId, 'w1', '0', 2))).toEqual(summary(read).slice(0, 2));
+    // Handed out once, and not remembered as pending (NOACK): nothing to acknowledge after a flush.
+    expect(await readGroup(redis, campaignId, 'w2', 10)).toEqual([]);
+    expect(await pendingCount(redis, campaignId)).toBe(0);
 
-    await redis.xtrim(stream, 'MINID', '3-0');
-    const pending = await readGroup(redis, campaignId, 'w1', '0', 10);
-    expect(pending.map((e) => (e.ok ? e.streamId : [e.streamId, e.trimmed]))).toEqual([
-      ['1-0', true],
-      ['2-0', true],
-      ['3-0', false],
-    ]);
+    expect(summary(await readRange(redis, campaignId, 2, 3))).toEqual(summary(read).slice(1));
+    expect(summary(await readRange(redis, campaignId, 1, 3, 2))).toEqual(summary(read).slice(0, 2));
+  });
+
+  it('acknowledges what a worker of an earlier version left pending', async () => {
+    const leftover = `leftover-${randomUUID()}`;
+    const key = campaignKeys(leftover).events;
+    try {
+      for (const seq of [1, 2, 3]) await redis.xadd(key, `${seq}-0`, EVENT_FIELD, '{}');
+      expect(await ensureGroup(redis, leftover)).toBe(true);
+      // An earlier worker read with acknowledgement and stopped before its flush.
+      await redis.xreadgroup('GROUP', CONSUMER_GROUP, 'old-worker', 'COUNT', 10, 'STREAMS', key, '>');
+      expect(await pendingCount(redis, leftover)).toBe(3);
+
+      expect(await clearPending(redis, leftover, 'w1')).toBe(3);
+      expect(await pendingCount(redis, leftover)).toBe(0);
+      expect(await clearPending(redis, leftover, 'w1')).toBe(0);
+    } finally {
+      await redis.del(key);
+    }
   });
 
   it('fails with NOGROUP when the stream and its group are gone (the worker then drops the campaign)', async () => {
-    await expect(readGroup(redis, `gone-${randomUUID()}`, 'w1', '>', 10)).rejects.toThrow(/NOGROUP/);
+    await expect(readGroup(redis, `gone-${randomUUID()}`, 'w1', 10)).rejects.toThrow(/NOGROUP/);
   });
 });
 
@@ -104,7 +118,7 @@ describe('reading both stream layouts', () => {
     await redis.xadd(stream, '6-0', EVENT_FIELD, '{}', 'more', 'x');
     expect(await ensureGroup(redis, campaignId)).toBe(true);
 
-    const [v2, v1, extra, broken, badVersion, twoFields] = await readGroup(redis, campaignId, 'w1', '>', 10);
+    const [v2, v1, extra, broken, badVersion, twoFields] = await readGroup(redis, campaignId, 'w1', 10);
     const expected = { ...event, meta };
     expect(v2).toMatchObject({ ok: true, event: { ...expected, seq: 1, streamId: '1-0' } });
     expect(v1).toMatchObject({ ok: true, event: { ...expected, seq: 2, streamId: '2-0' } });
@@ -112,10 +126,10 @@ describe('reading both stream layouts', () => {
     expect(v1?.ok && v1.event.json).toBeUndefined();
     expect(extra).toMatchObject({ ok: true, event: { ...expected, seq: 3 } });
     expect(extra?.ok && extra.event.json).toBeUndefined();
-    expect(broken).toMatchObject({ ok: false, trimmed: false, error: expect.stringMatching(/JSON/) });
+    expect(broken).toMatchObject({ ok: false, error: expect.stringMatching(/JSON/) });
     expect(badVersion).toMatchObject({ ok: false, error: expect.stringMatching(/version/) });
     // Neither layout: kept as its fields, for the dead letter.
-    expect(twoFields).toMatchObject({ ok: false, trimmed: false, fields: [EVENT_FIELD, '{}', 'more', 'x'] });
+    expect(twoFields).toMatchObject({ ok: false, fields: [EVENT_FIELD, '{}', 'more', 'x'] });
 
     // What the CLI reads and prints carries no copy of the JSON.
     expect(Object.keys((await readStreamRange(redis, campaignId, 1, 1))[0] ?? {})).not.toContain('json');

@@ -18,8 +18,6 @@ export type ReadEntry =
       readonly streamId: string;
       readonly fields: readonly string[];
       readonly error: string;
-      /** A pending entry whose message was trimmed away: Redis returns it without fields. */
-      readonly trimmed: boolean;
     };
 
 /**
@@ -40,14 +38,16 @@ export async function ensureGroup(redis: Redis, campaignId: string): Promise<boo
 }
 
 /**
- * Read entries for `consumer`: from a stream id, what was delivered to it but not acknowledged (after
- * a restart; pass '0', then the last id returned), or with '>' new entries.
+ * Read entries no consumer of the group was given yet (`>`), for `consumer`, without acknowledgement
+ * (`NOACK`): they never enter the group's pending list. What is durable is the Postgres checkpoint,
+ * and a consumer that takes a campaign over reads what was delivered past it again by range
+ * (`readRange`), so the pending list would only cost Redis an entry per event delivered and an `XACK`
+ * per flush (about three quarters of Redis's CPU in a catch-up: docs/architecture.md, "Reading").
  */
 export async function readGroup(
   redis: Redis,
   campaignId: string,
   consumer: string,
-  after: string,
   count: number,
 ): Promise<ReadEntry[]> {
   const reply = await redis.xreadgroup(
@@ -56,20 +56,25 @@ export async function readGroup(
     consumer,
     'COUNT',
     count,
+    'NOACK',
     'STREAMS',
     campaignKeys(campaignId).events,
-    after,
+    '>',
   );
   const entries = reply?.[0]?.[1] ?? [];
   return entries.map(([streamId, fields]) => decode(streamId, fields ?? []));
 }
 
-/** Take over every entry pending for other consumers (their lease is gone, so are they). */
-export async function claimPending(redis: Redis, campaignId: string, consumer: string): Promise<number> {
+/**
+ * Acknowledge every entry the group still has pending, for whichever consumer: only workers of an
+ * earlier version (which acknowledged after each flush) leave any. The consumer taking the campaign
+ * over reads them again by range anyway. Returns how many there were.
+ */
+export async function clearPending(redis: Redis, campaignId: string, consumer: string): Promise<number> {
   let cursor = '0-0';
-  let claimed = 0;
+  let cleared = 0;
   do {
-    const [next, entries] = (await redis.xautoclaim(
+    const [next, ids] = (await redis.xautoclaim(
       campaignKeys(campaignId).events,
       CONSUMER_GROUP,
       consumer,
@@ -79,32 +84,34 @@ export async function claimPending(redis: Redis, campaignId: string, consumer: s
       1_000,
       'JUSTID',
     )) as [string, string[]];
-    claimed += entries.length;
+    await acknowledge(redis, campaignId, ids);
+    cleared += ids.length;
     cursor = next;
   } while (cursor !== '0-0');
-  return claimed;
+  return cleared;
 }
 
 /**
- * Entries [fromSeq, toSeq] read straight from the stream and claimed for `consumer`: the ones another
- * consumer was given (a paused former owner) and this one must fold to keep the log contiguous.
+ * Entries [fromSeq, toSeq] read straight from the stream, at most `count` of them: what a consumer
+ * taking a campaign over reads again past its checkpoint, and the ones a paused former owner was given
+ * that this one must fold to keep the log contiguous.
  */
-export async function readAndClaimRange(
+export async function readRange(
   redis: Redis,
   campaignId: string,
-  consumer: string,
   fromSeq: number,
   toSeq: number,
+  count?: number,
 ): Promise<ReadEntry[]> {
   const key = campaignKeys(campaignId).events;
-  const entries = await redis.xrange(key, streamIdOf(fromSeq), streamIdOf(toSeq));
-  if (entries.length > 0) {
-    await redis.xclaim(key, CONSUMER_GROUP, consumer, 0, ...entries.map(([id]) => id), 'JUSTID');
-  }
+  const entries =
+    count === undefined
+      ? await redis.xrange(key, streamIdOf(fromSeq), streamIdOf(toSeq))
+      : await redis.xrange(key, streamIdOf(fromSeq), streamIdOf(toSeq), 'COUNT', count);
   return entries.map(([streamId, fields]) => decode(streamId, fields));
 }
 
-/** Acknowledge entries once the checkpoint that covers them is committed. */
+/** Acknowledge entries (a no-op for entries that are not pending). */
 export async function acknowledge(
   redis: Redis,
   campaignId: string,
@@ -119,13 +126,13 @@ export async function acknowledge(
   }
 }
 
-/** Drop entries below `keepFromSeq` (all of them durable and acknowledged). */
+/** Drop entries below `keepFromSeq` (all of them durable). */
 export async function trimBelow(redis: Redis, campaignId: string, keepFromSeq: number): Promise<number> {
   if (keepFromSeq <= 1) return 0;
   return redis.xtrim(campaignKeys(campaignId).events, 'MINID', streamIdOf(keepFromSeq));
 }
 
-/** Entries delivered to the group but not acknowledged. */
+/** Entries delivered to the group but not acknowledged (only workers of an earlier version leave any). */
 export async function pendingCount(redis: Redis, campaignId: string): Promise<number> {
   try {
     const summary = (await redis.xpending(campaignKeys(campaignId).events, CONSUMER_GROUP)) as [
@@ -139,9 +146,6 @@ export async function pendingCount(redis: Redis, campaignId: string): Promise<nu
 }
 
 function decode(streamId: string, fields: readonly string[]): ReadEntry {
-  if (fields.length === 0) {
-    return { ok: false, streamId, fields, error: 'the entry was trimmed from the stream', trimmed: true };
-  }
   try {
     const event = decodeEntryWithJson(streamId, fields);
     if (!event.type || !event.entityId || !Number.isInteger(event.version) || !Number.isInteger(event.seq)) {
@@ -154,7 +158,6 @@ function decode(streamId: string, fields: readonly string[]): ReadEntry {
       streamId,
       fields,
       error: error instanceof Error ? error.message : String(error),
-      trimmed: false,
     };
   }
 }

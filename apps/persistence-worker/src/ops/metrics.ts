@@ -9,7 +9,6 @@ export interface WorkerMetrics {
   readonly flushSeconds: Histogram;
   readonly lagEvents: Gauge<'campaign'>;
   readonly lagSeconds: Gauge<'campaign'>;
-  readonly pending: Gauge<'campaign'>;
   readonly ownedCampaigns: Gauge;
   readonly quarantined: Gauge;
   readonly deadLetters: Counter;
@@ -53,12 +52,6 @@ export function createWorkerMetrics(): WorkerMetrics {
     lagSeconds: new Gauge({
       name: 'lorekeeper_campaign_lag_seconds',
       help: 'Age of the oldest event not yet durable, per campaign',
-      labelNames: ['campaign'],
-      registers,
-    }),
-    pending: new Gauge({
-      name: 'lorekeeper_campaign_pending_entries',
-      help: 'Stream entries delivered but not acknowledged, per campaign',
       labelNames: ['campaign'],
       registers,
     }),

@@ -8,7 +8,6 @@ export type SyncTrigger =
   | 'session-end'
   | 'backlog'
   | 'shutdown'
-  | 'redelivery'
   /** A session start folded the archive's tail into the entities (foldArchivedTail). */
   | 'archived-tail';
 

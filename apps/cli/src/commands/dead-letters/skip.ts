@@ -118,8 +118,9 @@ function expectSkipped(outcome: SkipOutcome, campaign: string, seq: number) {
 }
 
 /**
- * The checkpoint already covers the entry, so a worker acknowledges it as a redelivery anyway; doing
- * it here just clears the pending list at once. Redis being away is therefore only a warning.
+ * The checkpoint already covers the entry. Only a worker of an earlier version, which read with
+ * acknowledgement, leaves it pending, and a worker that adopts the campaign clears what is pending
+ * anyway; doing it here clears it at once. Redis being away is therefore only a warning.
  */
 async function acknowledgeSkipped(config: Config, letter: DeadLetter, out: Output): Promise<void> {
   try {
