@@ -79,7 +79,7 @@ describe('a worker killed again and again under load', () => {
 
     let selfKills = 0;
     for (let round = 0; round < 12; round += 1) {
-      // Every other round the worker also kills itself between a commit and its XACK.
+      // Every other round the worker also kills itself between a commit and its trim of the stream.
       const crashAfterCommit = round % 2 === 1 ? '0.3' : '0';
       const worker = await spawnService('persistence-worker', {
         ...h.env,
