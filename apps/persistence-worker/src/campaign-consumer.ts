@@ -2,7 +2,13 @@ import { isUnavailable } from '@lorekeeper/config';
 import type { Checkpoint, SyncTrigger } from '@lorekeeper/pg-store';
 import { findEntities } from '@lorekeeper/pg-store';
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
-import { clearPending, ensureGroup, readGroupInfo, readSession } from '@lorekeeper/redis-store';
+import {
+  clearPending,
+  ensureGroup,
+  readGroupInfo,
+  readSession,
+  seqOfStreamId,
+} from '@lorekeeper/redis-store';
 import { CampaignFold } from './campaign-fold';
 import { quarantineWithLetter } from './dead-letter';
 import type { WorkerDeps } from './deps';
@@ -96,7 +102,7 @@ export class CampaignConsumer {
       // What the group handed out past the checkpoint, to this worker before a restart or to a former
       // owner, is read again first.
       const delivered = (await readGroupInfo(this.deps.redis, this.campaignId))?.lastDeliveredId ?? '0-0';
-      this.reader.replay(this.fold.head.seq + 1, Number.parseInt(delivered, 10));
+      this.reader.replay(this.fold.head.seq + 1, seqOfStreamId(delivered));
       this.grouped = true;
     }
     let read: ReadEntry[] = [];
@@ -303,8 +309,8 @@ export class CampaignConsumer {
 
   /**
    * Write a save point's batch. A major event's makes it durable by archiving only (archiveAhead):
-   * the entities, the checkpoint and the trimming wait for the next flush on the
-   * save cadence, so quest completions every few dozen events no longer rewrite the dirty set each time.
+   * the entities, the checkpoint and the trimming wait for the next flush on the save cadence, so
+   * quest completions every few dozen events no longer rewrite the dirty set each time.
    */
   private startFlush(trigger: SyncTrigger): void {
     const archiveOnly = trigger === 'major';

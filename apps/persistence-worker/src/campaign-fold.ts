@@ -110,9 +110,9 @@ export class CampaignFold {
 
   /**
    * Fold one entry. Entries at or below the last one folded were already applied (read again after a
-   * restart or a take-over, from the checkpoint on): they are skipped. Returns false, folding nothing, when the event's entity is persistent and not
-   * cached: `remember` it and fold the entry again. Throws when the entry does not follow the log or
-   * does not apply: the caller treats it as poison.
+   * restart or a take-over, from the checkpoint on): they are skipped. Returns false, folding nothing,
+   * when the event's entity is persistent and not cached: `remember` it and fold the entry again.
+   * Throws when the entry does not follow the log or does not apply: the caller treats it as poison.
    */
   fold(event: StreamEventWithJson, bytes: number, now: number): boolean {
     if (event.seq <= this.lastFolded.seq) return true;

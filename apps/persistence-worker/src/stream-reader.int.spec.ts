@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '@lorekeeper/redis-store';
-import { EVENT_FIELD, campaignKeys, connectRedis, ensureGroup, readGroup } from '@lorekeeper/redis-store';
+import {
+  EVENT_FIELD,
+  campaignKeys,
+  connectRedis,
+  ensureGroup,
+  readGroup,
+  seqOfStreamId,
+} from '@lorekeeper/redis-store';
 import { serviceUrls } from '@lorekeeper/testing';
 import { READ_COUNT, StreamReader } from './stream-reader';
 
@@ -17,7 +24,7 @@ describe('StreamReader.replay', () => {
     await pipeline.exec();
   };
   const seqs = (entries: readonly { streamId: string }[]) =>
-    entries.map((entry) => Number.parseInt(entry.streamId, 10));
+    entries.map((entry) => seqOfStreamId(entry.streamId));
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import type { ReadEntry, StreamEvent } from '@lorekeeper/redis-store';
-import { readGroup, readHeadSeq, readRange } from '@lorekeeper/redis-store';
+import { readGroup, readHeadSeq, readRange, seqOfStreamId } from '@lorekeeper/redis-store';
 import type { WorkerDeps } from './deps';
 
 /** Entries per read. */
@@ -96,10 +96,11 @@ export class StreamReader {
     if (replaying) {
       const { redis } = this.deps;
       const entries = await readRange(redis, this.campaignId, replaying.next, replaying.last, READ_COUNT);
-      // Stream ids are `<seq>-0`.
-      const lastSeq = Number.parseInt(entries.at(-1)?.streamId ?? String(replaying.last), 10);
-      if (entries.length < READ_COUNT || lastSeq >= replaying.last) this.replaying = undefined;
-      else replaying.next = lastSeq + 1;
+      // A short read reached the end of the stream.
+      const lastSeq =
+        entries.length === READ_COUNT ? seqOfStreamId((entries.at(-1) as ReadEntry).streamId) : Infinity;
+      if (lastSeq < replaying.last) replaying.next = lastSeq + 1;
+      else this.replaying = undefined;
       if (entries.length > 0) return entries;
     }
     return readGroup(this.deps.redis, this.campaignId, this.deps.workerId, READ_COUNT);

@@ -45,3 +45,24 @@ describe('a consumer whose former owner was given the stream tail', () => {
     expect(await pendingCount(h.redis, campaignId)).toBe(0);
   }, 60_000);
 });
+
+describe('a consumer taking a campaign over', () => {
+  it('folds what the group handed out past the checkpoint before any new entry, then checkpoints the head', async () => {
+    const campaignId = await h.createCampaign(tinyWorld, 'takeover');
+    const sessionId = await h.startSession(campaignId, ['player:alice']);
+    for (let i = 1; i <= 3; i += 1) await appendUntilAnswered(h.nats, campaignId, sessionId, gold(i));
+    // A former owner joined, was handed 1..3 and stopped before its flush: nothing keeps them pending.
+    const consumer = await directConsumer(h, campaignId, 'worker-new');
+    const formerOwner = await directConsumer(h, campaignId, 'worker-old');
+    expect(await formerOwner.step()).toBe(3);
+    for (let i = 4; i <= 5; i += 1) await appendUntilAnswered(h.nats, campaignId, sessionId, gold(i));
+
+    // The new owner reads 1..3 again by range first, then the group's 4..5.
+    expect(await consumer.step()).toBe(3);
+    expect(await consumer.step()).toBe(2);
+    consumer.requestFlush('manual');
+    await consumer.step();
+    await consumer.drain();
+    expect((await readCheckpoint(h.db.db, campaignId)).seq).toBe(5);
+  }, 60_000);
+});

@@ -27,6 +27,9 @@ export const EVENT_FIELD = 'event';
 /** The stream id of the event with this seq (ids are `<seq>-0`). */
 export const streamIdOf = (seq: number): string => `${seq}-0`;
 
+/** The seq a stream id `<seq>-<n>` names (`streamIdOf` the other way). */
+export const seqOfStreamId = (streamId: string): number => Number(streamId.slice(0, streamId.indexOf('-')));
+
 /** What a stream entry holds of an event besides its seq. */
 export interface StreamEntryEvent {
   readonly type: string;
@@ -60,7 +63,7 @@ export function decodeEntryWithJson(streamId: string, fields: readonly string[])
 }
 
 function decode(streamId: string, fields: readonly string[], keepJson: boolean): StreamEventWithJson {
-  const seq = Number(streamId.slice(0, streamId.indexOf('-')));
+  const seq = seqOfStreamId(streamId);
   if (fields.length === 2 && fields[0] === EVENT_FIELD) {
     const json = fields[1] as string;
     const parsed = JSON.parse(json) as Record<string, unknown>;
