@@ -339,7 +339,7 @@ export class CampaignConsumer {
           seq: batch.to.seq,
           checkpoint: this.fold.durable.seq,
         });
-        if (!archiveOnly) this.snapshots.afterFlush(batch);
+        if (!archiveOnly) this.snapshots.afterFlush(batch, this.behind);
         this.deps.logger.debug(
           {
             campaignId: this.campaignId,

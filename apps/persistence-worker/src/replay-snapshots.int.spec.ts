@@ -30,7 +30,7 @@ describe('replay snapshots of several campaigns', () => {
 
   beforeAll(async () => {
     test = await createTestDatabase('snapshot-slots');
-    for (const id of ['c1', 'c2', 'c3', 'c4']) {
+    for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) {
       await test.db.transaction().execute(async (trx) => {
         await insertCampaign(trx, { id, name: id });
         await insertEntities(trx, id, tinyWorld.entities);
@@ -71,6 +71,37 @@ describe('replay snapshots of several campaigns', () => {
     second.afterFlush(flushedTo(40));
     await second.idle();
     expect(await names('c2')).toEqual(['auto-0']);
+  });
+
+  // A copy beside a catch-up takes Postgres time the backlog needs: it waits until the campaign caught
+  // up, or until it is a whole interval overdue.
+  it('wait while the campaign catches up a backlog, up to one more interval', async () => {
+    const deps = {
+      config: loadConfig({ ...process.env, DATABASE_URL: test.url, SNAPSHOT_EVERY_EVENTS: '20' }),
+      db: test.db,
+      logger: pino({ level: 'silent' }),
+    };
+    const snapshots = new ReplaySnapshots(deps, 'c5');
+    /** A flush to `seq` (the checkpoint moved there), then every snapshot of the campaign by name. */
+    const after = async (seq: number, behind: boolean) => {
+      await test.db
+        .updateTable('campaigns')
+        .set({ checkpoint_seq: seq, checkpoint_stream_id: `${seq}-0` })
+        .where('id', '=', 'c5')
+        .execute();
+      snapshots.afterFlush(flushedTo(seq), behind);
+      await snapshots.idle();
+      return names('c5');
+    };
+    // Due at 20 (20 entities, one every 20 events), but behind.
+    expect(await after(20, true)).toEqual([]);
+    expect(await after(39, true)).toEqual([]);
+    // Caught up: taken at once.
+    expect(await after(45, false)).toEqual(['auto-45']);
+    // Due again at 65; still behind at 84, taken at 85, a whole interval overdue.
+    expect(await after(65, true)).toEqual(['auto-45']);
+    expect(await after(84, true)).toEqual(['auto-45']);
+    expect(await after(85, true)).toEqual(['auto-45', 'auto-85']);
   });
 
   // The worker's flushes go on while a snapshot is copied, chunk by chunk, outside any long transaction.

@@ -25,6 +25,12 @@ const PACING = { chunkRows: 5_000, restRatio: 3 };
  */
 const COMPLETION = { attempts: 50, pauseMs: 100 };
 
+/**
+ * While the campaign catches up a backlog, a snapshot that came due waits until it is this many
+ * intervals overdue.
+ */
+const CATCH_UP_DEFERRAL = 2;
+
 /** What a flush wrote, as a copy under way needs it. */
 export type FlushedBatch = Pick<FlushBatch, 'from' | 'to' | 'upserts' | 'deletes'>;
 
@@ -76,7 +82,7 @@ export class CopySlots {
  * state into Postgres every SNAPSHOT_EVERY_EVENTS events, or every as many events as the campaign has
  * entities if that is more: a snapshot copies every entity, so this keeps its cost at no more than one
  * row per event folded, whatever the world's size, while `lorekeeper state --at` folds at most that many
- * archived events. It runs beside the folding and flushing, paced (PACING) so the flushes keep their
+ * archived events (twice as many where a catch-up deferred the snapshot). It runs beside the folding and flushing, paced (PACING) so the flushes keep their
  * share of Postgres, and without a long transaction: chunks copied one statement at a time, then the
  * entities the flushes changed meanwhile copied again in one short transaction at the checkpoint
  * (copy-beside-flushes.ts in pg-store). This worker's flushes are the only writes to the campaign's
@@ -108,16 +114,17 @@ export class ReplaySnapshots {
   /**
    * A flush committed `batch` (or found nothing to write): count what it changed into a copy under way,
    * or take a snapshot if one is due and none is being taken. Call it for every flush of the campaign,
-   * as soon as it commits.
+   * as soon as it commits. `behind`: the campaign is catching up a backlog, so a snapshot that came due
+   * waits (up to CATCH_UP_DEFERRAL intervals) for a flush once it caught up.
    */
-  afterFlush(batch: FlushedBatch): void {
+  afterFlush(batch: FlushedBatch, behind = false): void {
     this.changes?.record(batch);
     const every = this.deps.config.worker.snapshotEveryEvents;
     if (every === 0 || this.taking || this.abandon.signal.aborted) return;
     // Counted from now, before anything is awaited: a chunk may be read after any later flush.
     const changes = new ChangesSinceCopy(batch.to.seq);
     this.changes = changes;
-    const taking = this.takeIfDue(batch.to.seq, every, changes).finally(() => {
+    const taking = this.takeIfDue(batch.to.seq, every, behind, changes).finally(() => {
       if (this.changes === changes) this.changes = undefined;
       if (this.taking === taking) this.taking = undefined;
     });
@@ -135,13 +142,24 @@ export class ReplaySnapshots {
     await this.taking;
   }
 
-  private async takeIfDue(seq: number, every: number, changes: ChangesSinceCopy): Promise<void> {
+  private async takeIfDue(
+    seq: number,
+    every: number,
+    behind: boolean,
+    changes: ChangesSinceCopy,
+  ): Promise<void> {
     try {
       this.last ??= (await findSnapshotAtOrBefore(this.deps.db, this.campaignId, seq)) ?? {
         seq: 0,
         entityCount: 0,
       };
-      if (seq - this.last.seq < Math.max(every, this.last.entityCount)) return;
+      const since = seq - this.last.seq;
+      const interval = Math.max(every, this.last.entityCount);
+      if (since < interval) return;
+      // A copy beside a catch-up takes Postgres time the backlog needs (bench/results/NOTES.md): it
+      // waits until the campaign caught up, or for one more interval, so a worker that stays behind
+      // still takes its snapshots.
+      if (behind && since < CATCH_UP_DEFERRAL * interval) return;
       if (!this.slots.take()) return;
       const started = performance.now();
       const snapshot = await this.copy(changes).finally(() => this.slots.give());

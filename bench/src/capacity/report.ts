@@ -108,7 +108,8 @@ function workerSection(
       `flushes of up to ${n(backlogEvents * catchUpFactor)} events while it is behind) is told the campaign is active and timed until the ` +
       'Postgres checkpoint reaches the last seq. Rows from its sync_log. After each catch-up the session ends and the bench ' +
       'waits until nothing else works in its database: a replay snapshot the worker started (due each time as many events as ' +
-      'the world has entities have passed since the last, the first counted from the created world) is copied to the end before the next scenario starts.',
+      'the world has entities have passed since the last, the first counted from the created world; one that comes due while the worker ' +
+      'catches up waits until it has, up to one more interval) is copied to the end before the next scenario starts.',
     '',
     '| load | events | events/s (median) | entity rows / 1,000 events | flushes | events archived | target |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
