@@ -76,10 +76,11 @@ describe('replay snapshots of several campaigns', () => {
   // A copy beside a catch-up takes Postgres time the backlog needs: it waits until the campaign caught
   // up, or until it is a whole interval overdue.
   it('wait while the campaign catches up a backlog, up to one more interval', async () => {
+    const logged: string[] = [];
     const deps = {
       config: loadConfig({ ...process.env, DATABASE_URL: test.url, SNAPSHOT_EVERY_EVENTS: '20' }),
       db: test.db,
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line).msg) }),
     };
     const snapshots = new ReplaySnapshots(deps, 'c5');
     /** A flush to `seq` (the checkpoint moved there), then every snapshot of the campaign by name. */
@@ -96,6 +97,8 @@ describe('replay snapshots of several campaigns', () => {
     // Due at 20 (20 entities, one every 20 events), but behind.
     expect(await after(20, true)).toEqual([]);
     expect(await after(39, true)).toEqual([]);
+    // Told once per wait, so an operator sees why no snapshot was taken.
+    expect(logged).toEqual(['replay snapshot due; deferred until the campaign caught up its backlog']);
     // Caught up: taken at once.
     expect(await after(45, false)).toEqual(['auto-45']);
     // Due again at 65; still behind at 84, taken at 85, a whole interval overdue.

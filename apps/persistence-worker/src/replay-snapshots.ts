@@ -102,6 +102,8 @@ export class ReplaySnapshots {
   /** What the flushes changed since the snapshot being taken began. */
   private changes: ChangesSinceCopy | undefined;
   private readonly abandon = new AbortController();
+  /** A due snapshot waits for a catch-up to end (logged once per wait). */
+  private deferred = false;
 
   constructor(
     private readonly deps: Pick<WorkerDeps, 'config' | 'db' | 'logger'>,
@@ -159,7 +161,17 @@ export class ReplaySnapshots {
       // A copy beside a catch-up takes Postgres time the backlog needs (bench/results/NOTES.md): it
       // waits until the campaign caught up, or for one more interval, so a worker that stays behind
       // still takes its snapshots.
-      if (behind && since < CATCH_UP_DEFERRAL * interval) return;
+      if (behind && since < CATCH_UP_DEFERRAL * interval) {
+        if (!this.deferred) {
+          this.deferred = true;
+          this.deps.logger.info(
+            { campaignId: this.campaignId, seq, sinceLast: since },
+            'replay snapshot due; deferred until the campaign caught up its backlog',
+          );
+        }
+        return;
+      }
+      this.deferred = false;
       if (!this.slots.take()) return;
       const started = performance.now();
       const snapshot = await this.copy(changes).finally(() => this.slots.give());
