@@ -18,7 +18,7 @@ import type { Kysely } from 'kysely';
 import { ceilingAppend, ceilingKeys } from './ceiling';
 import { ECHO_SUBJECT } from './echo-wire';
 import type { Emmett, EmmettEvent } from './emmett';
-import { lorekeeperRowsWritten, writeThroughRowsWritten } from './pg-writes';
+import { lorekeeperRowsWritten, snapshotsBeingCopied, writeThroughRowsWritten } from './pg-writes';
 import type { Outcome, Send } from './open-loop';
 import type { RedisFootprint } from './redis-footprint';
 import { campaignFootprint, hashFootprint } from './redis-footprint';
@@ -113,6 +113,13 @@ export function lorekeeper(stores: Stores, batch: number): Contender {
           : {}),
         cleanup: async () => {
           await client.endSession(world.campaignId, sessionId);
+          // The worker finishes a replay snapshot it was copying after the session ends (docs/replay.md):
+          // the next contender must not share Postgres with it.
+          await waitUntil(
+            async () => (await snapshotsBeingCopied(stores.db, world.campaignId)) === 0,
+            600_000,
+            `the worker's replay snapshot of ${world.campaignId} to be copied`,
+          );
         },
       };
     },

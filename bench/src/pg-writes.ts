@@ -26,6 +26,21 @@ export async function lorekeeperRowsWritten(db: Kysely<Database>, campaignId: st
   return Number(rows[0]?.n ?? 0);
 }
 
+/**
+ * Replay snapshots of the campaign being copied: the worker copies one paced, chunk by chunk, resting
+ * three quarters of the time (docs/replay.md), so an idle moment in `pg_stat_activity` does not mean
+ * a copy ended; its row, incomplete until the copy ends or is dropped, does.
+ */
+export async function snapshotsBeingCopied(db: Kysely<Database>, campaignId: string): Promise<number> {
+  const row = await db
+    .selectFrom('snapshots')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('campaign_id', '=', campaignId)
+    .where('complete', '=', false)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 /** Write-through writes exactly two rows per applied event: its entity (update or insert) and the event. */
 export async function writeThroughRowsWritten(db: Kysely<Database>, campaignId: string): Promise<number> {
   const { rows } = await sql<{

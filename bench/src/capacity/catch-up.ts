@@ -10,6 +10,7 @@ import { deleteCampaignKeys, markCampaignActive } from '@lorekeeper/redis-store'
 import { waitUntil } from '@lorekeeper/testing';
 import type { CpuSource } from '../cpu';
 import { cpuBetween, readCpu } from '../cpu';
+import { snapshotsBeingCopied } from '../pg-writes';
 import type { Backlog } from './backlog';
 import type { ProfileWindow } from './profile';
 import { monotonicUs } from './profile';
@@ -103,21 +104,17 @@ export async function catchUp(context: CatchUpContext, backlog: Backlog): Promis
  * go, so the next round's stream is taken over afresh from the Postgres checkpoint. Then wait until
  * nothing else works in the bench's database: a replay snapshot the round started goes on being
  * copied after the session ends (paced, for tens of seconds on this world), and the next scenario
- * must not share Postgres with it. The copy rests between its chunks, three quarters of the time, so
- * an idle moment in `pg_stat_activity` does not mean it ended: its snapshot row, incomplete until the
- * copy ends (or is dropped), does.
+ * must not share Postgres with it (snapshotsBeingCopied: an idle moment does not mean the copy ended).
  */
 async function releaseCampaign(db: Kysely<Database>, redis: Redis, campaignId: string): Promise<void> {
   await deleteCampaignKeys(redis, campaignId);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   await waitUntil(
     async () => {
-      const { rows } = await sql<{ busy: number; copying: number }>`
-        select (select count(*)::int from pg_stat_activity
-                 where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle') as busy,
-               (select count(*)::int from snapshots
-                 where campaign_id = ${campaignId} and not complete) as copying`.execute(db);
-      return rows[0]?.busy === 0 && rows[0]?.copying === 0;
+      const { rows } = await sql<{ busy: number }>`
+        select count(*)::int as busy from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'`.execute(db);
+      return rows[0]?.busy === 0 && (await snapshotsBeingCopied(db, campaignId)) === 0;
     },
     600_000,
     'Postgres to be idle after the catch-up (a replay snapshot being copied)',
