@@ -41,6 +41,23 @@ export async function snapshotsBeingCopied(db: Kysely<Database>, campaignId: str
   return Number(row?.n ?? 0);
 }
 
+/**
+ * Run a checkpoint to its end, so what is timed next starts from clean buffers with no checkpoint in
+ * progress. A mix catch-up writes hundreds of MB of WAL, so Postgres begins a checkpoint of its own
+ * (`max_wal_size`) near its end, and whatever runs next shares the cores with it and with the
+ * eviction of the catch-up's dirty buffers. Needs superuser or `pg_checkpoint`; without it the
+ * caller is told (false) and the state is left as it is.
+ */
+export async function checkpoint(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await sql`CHECKPOINT`.execute(db);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42501') return false;
+    throw error;
+  }
+}
+
 /** Write-through writes exactly two rows per applied event: its entity (update or insert) and the event. */
 export async function writeThroughRowsWritten(db: Kysely<Database>, campaignId: string): Promise<number> {
   const { rows } = await sql<{

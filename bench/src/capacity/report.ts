@@ -132,7 +132,22 @@ function workerSection(
       `${(distinctRows / raw).toFixed(2)} | >= 0.70 × raw: ${verdict(distinctRows / raw, 0.7, 'higher')} |`,
     `| raw UNNEST upserts, ${options.rawBatch} rows per statement, a transaction each | ${n(raw)} | 1.00 | ceiling |`,
     '',
+    ...distinctStartNote(worker.distinctFromCheckpoint),
     `Catch-up after a ${options.backlogSeconds}-s backlog: ${n(mixEps)} events/s, target >= 100,000: ${verdict(mixEps, 100_000, 'higher')}.`,
+    '',
+  ];
+}
+
+/** How the two sides of the all-distinct ratio began (said only where the results record it). */
+function distinctStartNote(fromCheckpoint: boolean | undefined): string[] {
+  if (fromCheckpoint === undefined) return [];
+  return [
+    fromCheckpoint
+      ? 'Each side of that ratio starts right after a `CHECKPOINT` run to its end (not timed): neither runs inside the ' +
+        "checkpoint that the mix round's WAL begins, or among the dirty buffers it left."
+      : "Postgres refused `CHECKPOINT` to the bench's role (it needs superuser or pg_checkpoint): the worker's " +
+        'all-distinct round ran from the state the mix round left, perhaps inside a checkpoint of its own, and the raw ' +
+        'upserts after it; the ratio is biased against the worker.',
     '',
   ];
 }

@@ -123,7 +123,8 @@ export function catchUpSection(data: CapacityData | undefined, why: string): str
     row('all-distinct entities (one gold change per player)', worker.distinct),
     '',
     `Raw UNNEST upserts of the all-distinct rows, ${data.options.rawBatch} a statement (the Postgres ceiling): ` +
-      `${n(of(worker.rawRowsPerSecond, (r) => r))} rows/s; the worker wrote ${n(of(worker.distinct, (s) => s.entityRowsPerSecond))} entity rows/s.`,
+      `${n(of(worker.rawRowsPerSecond, (r) => r))} rows/s; the worker wrote ${n(of(worker.distinct, (s) => s.entityRowsPerSecond))} entity rows/s` +
+      (worker.distinctFromCheckpoint ? ', each timed from a finished `CHECKPOINT` (capacity.md).' : '.'),
     '',
     ...coverageList(catchUpCoverage),
   ];
