@@ -11,6 +11,7 @@ import * as entitiesFillfactor from './2026_11_27_0009_entities_fillfactor';
 import * as archivedPosition from './2026_11_27_0010_archived_position';
 import * as archiveIndexWithoutPendingList from './2026_11_27_0011_archive_index_without_pending_list';
 import * as entityRanges from './2026_11_28_0012_entity_ranges';
+import * as archiveLz4 from './2026_12_07_0013_archive_lz4';
 
 /**
  * Every migration, by name. A static record rather than a folder scan, so the built CLI and services
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_0010_archived_position': archivedPosition,
   '2026_11_27_0011_archive_index_without_pending_list': archiveIndexWithoutPendingList,
   '2026_11_28_0012_entity_ranges': entityRanges,
+  '2026_12_07_0013_archive_lz4': archiveLz4,
 };

@@ -337,4 +337,29 @@ describe('event archive', () => {
     const history = await readEvents(test.db, 'c5', { entityId: 'player:d1234' });
     expect(history.map((e) => e.seq)).toEqual([1_235]);
   });
+
+  it("compresses the archive's events and entity ids with lz4 where the server has it (migrations 0007, 0013)", async () => {
+    const { rows: server } = await sql<{ lz4: boolean }>`
+      select 'lz4' = any(enumvals) as lz4 from pg_settings where name = 'default_toast_compression'`.execute(
+      test.db,
+    );
+    const expected = server[0]?.lz4 ? 'lz4' : 'pglz';
+    const distinct = Array.from({ length: 2_000 }, (_, i) =>
+      event(1 + i, `player:z${i}`, 'player.gold.changed', { delta: 1 }, 1),
+    );
+    await test.db.transaction().execute(async (trx) => {
+      await archiveEvents(trx, 'c-lz4', distinct);
+      await indexEntityRange(trx, 'c-lz4', 2_000);
+    });
+    const { rows } = await sql<{ events: string; chunkIds: string; rangeIds: string }>`
+      select pg_column_compression(c.events) as events, pg_column_compression(c.entity_ids) as "chunkIds",
+             pg_column_compression(r.entity_ids) as "rangeIds"
+      from event_chunks c join event_entity_ranges r using (campaign_id)
+      where campaign_id = 'c-lz4'`.execute(test.db);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toEqual({ events: expected, chunkIds: expected, rangeIds: expected });
+    expect((await readEvents(test.db, 'c-lz4', { entityId: 'player:z1999' })).map((e) => e.seq)).toEqual([
+      2_000,
+    ]);
+  });
 });
