@@ -102,7 +102,34 @@ export function scenarioSection(data: CompareData, scenario: string, heading: st
       );
     }),
     '',
+    ...snapshotShares(rows),
     ...cacheHits(rows),
+  ];
+}
+
+/**
+ * How much of Lorekeeper's Postgres rows in the 90% step a replay snapshot's copy was. One comes due
+ * every SNAPSHOT_EVERY_EVENTS, so a step holds one by chance, and the rows and Postgres CPU of that
+ * step move with it between rounds (its CPU cannot be told apart; its rows can).
+ */
+export function snapshotShares(rows: readonly ContenderRow[]): string[] {
+  const measured = rows
+    .map((r) => ({ ...r, blocks: r.blocks.filter((b) => b.snapshotRowsWritten !== undefined) }))
+    .filter((r) => r.blocks.length > 0);
+  if (measured.length === 0) return [];
+  const shares = measured.map((r) => {
+    const holding = r.blocks.filter((b) => b.snapshotRowsWritten! > 0).length;
+    const byRound = r.blocks.map(
+      (b) =>
+        `${per1000(b, b.rowsWritten).toFixed(0)} (${per1000(b, b.snapshotRowsWritten!).toFixed(0)} a snapshot's)`,
+    );
+    return `${r.contender.name}: ${holding} of ${r.blocks.length} round(s); PG rows / 1,000 events by round ${byRound.join(', ')}`;
+  });
+  return [
+    `90% steps that held a replay snapshot's copy of the live world (one comes due every SNAPSHOT_EVERY_EVENTS, ` +
+      `100,000 by default, so a step holds one by chance; its rows are in the PG rows column above and its ` +
+      `Postgres CPU in the postgres column): ${shares.join('; ')}.`,
+    '',
   ];
 }
 

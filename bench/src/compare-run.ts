@@ -44,6 +44,11 @@ export interface BlockResult {
   readonly cpuSeconds: Readonly<Record<string, number>>;
   /** Postgres rows written over the same span. */
   readonly rowsWritten: number;
+  /**
+   * Of those, a replay snapshot's (Lorekeeper only): one every SNAPSHOT_EVERY_EVENTS copies the live
+   * world, so whether a step holds one is chance and moves its rows and Postgres CPU between rounds.
+   */
+  readonly snapshotRowsWritten?: number;
   /** How long after the 90% step its last event took to become durable (0 for contenders without a worker). */
   readonly settleMs: number;
   /** What it kept in Redis once the 90% step was durable; absent for contenders that do not use Redis. */
@@ -114,6 +119,7 @@ export async function runBlock(
     const at50 = await step(saturation * 0.5, plan.stepSeconds, plan.maxOutstanding);
     await prepared.settle();
     const rowsBefore = await prepared.rowsWritten();
+    const snapshotRowsBefore = await prepared.snapshotRowsWritten?.();
     const cpuBefore = readCpu(cpu);
     const lookupsBefore = await prepared.cacheLookups?.();
     const at90 = await step(saturation * 0.9, plan.stepSeconds, plan.maxOutstanding);
@@ -122,6 +128,11 @@ export async function runBlock(
     const settleMs = performance.now() - settling;
     const cpuSeconds = cpuBetween(cpuBefore, readCpu(cpu));
     const rows = (await prepared.rowsWritten()) - rowsBefore;
+    const snapshotRowsAfter = await prepared.snapshotRowsWritten?.();
+    const snapshotRows =
+      snapshotRowsBefore === undefined || snapshotRowsAfter === undefined
+        ? undefined
+        : snapshotRowsAfter - snapshotRowsBefore;
     const redis = await prepared.redisFootprint?.();
     const lookupsAfter = await prepared.cacheLookups?.();
     const cacheHitShare = lookupsBefore && lookupsAfter && hitShare(lookupsBefore, lookupsAfter);
@@ -137,6 +148,7 @@ export async function runBlock(
       at90,
       cpuSeconds,
       rowsWritten: rows,
+      ...(snapshotRows === undefined ? {} : { snapshotRowsWritten: snapshotRows }),
       settleMs,
       ...(redis ? { redis } : {}),
       retries: prepared.retries?.() ?? 0,

@@ -18,7 +18,12 @@ import type { Kysely } from 'kysely';
 import { ceilingAppend, ceilingKeys } from './ceiling';
 import { ECHO_SUBJECT } from './echo-wire';
 import type { Emmett, EmmettEvent } from './emmett';
-import { lorekeeperRowsWritten, snapshotsBeingCopied, writeThroughRowsWritten } from './pg-writes';
+import {
+  lorekeeperRowsWritten,
+  lorekeeperSnapshotRowsWritten,
+  snapshotsBeingCopied,
+  writeThroughRowsWritten,
+} from './pg-writes';
 import type { Outcome, Send } from './open-loop';
 import type { RedisFootprint } from './redis-footprint';
 import { campaignFootprint, hashFootprint } from './redis-footprint';
@@ -34,6 +39,8 @@ export interface Prepared {
   readonly settle: () => Promise<void>;
   /** Postgres rows written for this contender's campaign so far. */
   readonly rowsWritten: () => Promise<number>;
+  /** Of those, the rows of replay snapshots (a copy of the live world); absent where there are none. */
+  readonly snapshotRowsWritten?: () => Promise<number>;
   /** What it keeps in Redis for this campaign now; absent for a contender that does not use Redis. */
   readonly redisFootprint?: () => Promise<RedisFootprint>;
   /** Appends it retried after a version conflict so far (Emmett's optimistic concurrency). */
@@ -107,6 +114,7 @@ export function lorekeeper(stores: Stores, batch: number): Contender {
         fetch: (entityId) => client.getEntity(world.campaignId, entityId).catch(() => undefined),
         settle: () => checkpointReachesHead(stores, world.campaignId),
         rowsWritten: () => lorekeeperRowsWritten(stores.db, world.campaignId),
+        snapshotRowsWritten: () => lorekeeperSnapshotRowsWritten(stores.db, world.campaignId),
         redisFootprint: () => campaignFootprint(stores.redis, world.campaignId),
         ...(stores.sessionMetricsUrl
           ? { cacheLookups: () => scrapeCacheLookups(stores.sessionMetricsUrl!) }

@@ -26,6 +26,19 @@ export async function lorekeeperRowsWritten(db: Kysely<Database>, campaignId: st
   return Number(rows[0]?.n ?? 0);
 }
 
+/** Of `lorekeeperRowsWritten`, the replay snapshots' share: their rows and their entity rows. */
+export async function lorekeeperSnapshotRowsWritten(
+  db: Kysely<Database>,
+  campaignId: string,
+): Promise<number> {
+  const { rows } = await sql<{ n: string | null }>`
+    select
+      (select count(*) from snapshots where campaign_id = ${campaignId})
+      + (select count(*) from snapshot_entities se join snapshots s on s.id = se.snapshot_id
+          where s.campaign_id = ${campaignId}) as n`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
 /**
  * Replay snapshots of the campaign being copied: the worker copies one paced, chunk by chunk, resting
  * three quarters of the time (docs/replay.md), so an idle moment in `pg_stat_activity` does not mean
