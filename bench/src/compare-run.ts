@@ -128,11 +128,10 @@ export async function runBlock(
     const settleMs = performance.now() - settling;
     const cpuSeconds = cpuBetween(cpuBefore, readCpu(cpu));
     const rows = (await prepared.rowsWritten()) - rowsBefore;
-    const snapshotRowsAfter = await prepared.snapshotRowsWritten?.();
     const snapshotRows =
-      snapshotRowsBefore === undefined || snapshotRowsAfter === undefined
+      snapshotRowsBefore === undefined
         ? undefined
-        : snapshotRowsAfter - snapshotRowsBefore;
+        : (await prepared.snapshotRowsWritten!()) - snapshotRowsBefore;
     const redis = await prepared.redisFootprint?.();
     const lookupsAfter = await prepared.cacheLookups?.();
     const cacheHitShare = lookupsBefore && lookupsAfter && hitShare(lookupsBefore, lookupsAfter);

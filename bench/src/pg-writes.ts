@@ -20,22 +20,22 @@ export async function lorekeeperRowsWritten(db: Kysely<Database>, campaignId: st
          from sync_log where campaign_id = ${campaignId})
       + (select count(*) from event_chunks where campaign_id = ${campaignId})
       + (select count(*) from event_entity_ranges where campaign_id = ${campaignId})
-      + (select count(*) from snapshots where campaign_id = ${campaignId})
-      + (select count(*) from snapshot_entities se join snapshots s on s.id = se.snapshot_id
-          where s.campaign_id = ${campaignId}) as n`.execute(db);
+      + ${snapshotRows(campaignId)} as n`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }
+
+/** The rows replay snapshots of the campaign wrote: each snapshot's row and its entity rows. */
+const snapshotRows = (campaignId: string) => sql<number>`(
+  (select count(*) from snapshots where campaign_id = ${campaignId})
+  + (select count(*) from snapshot_entities se join snapshots s on s.id = se.snapshot_id
+      where s.campaign_id = ${campaignId}))`;
 
 /** Of `lorekeeperRowsWritten`, the replay snapshots' share: their rows and their entity rows. */
 export async function lorekeeperSnapshotRowsWritten(
   db: Kysely<Database>,
   campaignId: string,
 ): Promise<number> {
-  const { rows } = await sql<{ n: string | null }>`
-    select
-      (select count(*) from snapshots where campaign_id = ${campaignId})
-      + (select count(*) from snapshot_entities se join snapshots s on s.id = se.snapshot_id
-          where s.campaign_id = ${campaignId}) as n`.execute(db);
+  const { rows } = await sql<{ n: string | null }>`select ${snapshotRows(campaignId)} as n`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }
 

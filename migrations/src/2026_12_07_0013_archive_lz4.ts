@@ -18,18 +18,17 @@ const COLUMNS = [
  * choices rather than fail.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  if (!(await serverHasLz4(db))) return;
-  for (const [table, column] of COLUMNS) {
-    await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} set compression lz4`.execute(
-      db,
-    );
-  }
+  await setCompression(db, 'lz4');
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await setCompression(db, 'default');
+}
+
+async function setCompression(db: Kysely<unknown>, method: 'lz4' | 'default'): Promise<void> {
   if (!(await serverHasLz4(db))) return;
   for (const [table, column] of COLUMNS) {
-    await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} set compression default`.execute(
+    await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} set compression ${sql.raw(method)}`.execute(
       db,
     );
   }

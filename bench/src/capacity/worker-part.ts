@@ -75,10 +75,8 @@ export async function workerPart(
     );
     return catchUp({ ...context, ...(cpu ? { cpu } : {}) }, backlog);
   };
-  let checkpointRefused = false;
   const checkpointBeforeTiming = async () => {
-    if (checkpointRefused || (await checkpoint(stack.db))) return;
-    checkpointRefused = true;
+    if (!result.distinctFromCheckpoint || (await checkpoint(stack.db))) return;
     result.distinctFromCheckpoint = false;
     log(
       'CHECKPOINT refused (the role needs superuser or pg_checkpoint): the all-distinct rounds run ' +
