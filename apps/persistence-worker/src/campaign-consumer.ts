@@ -13,6 +13,7 @@ import { CampaignFold } from './campaign-fold';
 import { quarantineWithLetter } from './dead-letter';
 import type { WorkerDeps } from './deps';
 import { FencedError, SessionGoneError, commitFlush, trimFlushed } from './flush';
+import { FlushRetry } from './flush-retry';
 import { ReplaySnapshots } from './replay-snapshots';
 import { awaitedMajor, dueSavePoint } from './save-points';
 import { READ_COUNT, StreamReader, eventsOf, isBacklog } from './stream-reader';
@@ -36,8 +37,7 @@ export class CampaignConsumer {
   private requested: SyncTrigger | undefined;
   private majorSeen = false;
   private lastFlushAt = Date.now();
-  private retryAt = 0;
-  private failures = 0;
+  private readonly retry = new FlushRetry();
   private readonly snapshots: ReplaySnapshots;
   /** The last read came back full of old entries: a backlog is waiting in the stream. */
   private behind = false;
@@ -85,8 +85,7 @@ export class CampaignConsumer {
   requestFlush(trigger: SyncTrigger): void {
     // A major event's request only wakes the loop: it never replaces a save or session end waiting.
     if (trigger !== 'major' || this.requested === undefined) this.requested = trigger;
-    // Someone is waiting: try now rather than at the end of a long backoff.
-    this.retryAt = 0;
+    this.retry.now();
   }
 
   /** Read and fold what is new, then flush if a save point is due. Returns how many entries it handled. */
@@ -282,7 +281,7 @@ export class CampaignConsumer {
   }
 
   private maybeFlush(now: number, caughtUp: boolean): void {
-    if (this.flushing || now < this.retryAt || !this.fold.hasWork || this.state !== 'running') return;
+    if (this.flushing || !this.retry.ready(now) || !this.fold.hasWork || this.state !== 'running') return;
     const trigger = dueSavePoint({
       requested: this.requested,
       caughtUp,
@@ -350,7 +349,7 @@ export class CampaignConsumer {
           },
           'flushed',
         );
-        this.failures = 0;
+        this.retry.succeeded();
         this.deps.metrics.flushes.inc({ trigger, outcome: 'ok' });
         this.deps.metrics.flushSeconds.observe((performance.now() - started) / 1_000);
         if (archiveOnly) return;
@@ -370,15 +369,13 @@ export class CampaignConsumer {
         // Try the same save point again after the backoff.
         if (coversMajor) this.majorSeen = true;
         if (trigger === 'manual' || trigger === 'session-end') this.requested ??= trigger;
-        this.failures += 1;
-        const backoff = Math.min(30_000, 100 * 2 ** Math.min(this.failures, 8));
-        this.retryAt = Date.now() + backoff / 2 + Math.random() * (backoff / 2);
+        const retryInMs = this.retry.failed();
         this.deps.logger.warn(
           {
             campaignId: this.campaignId,
             trigger,
-            failures: this.failures,
-            retryInMs: this.retryAt - Date.now(),
+            failures: this.retry.failures,
+            retryInMs,
             err: error,
           },
           'flush failed; retrying with backoff',
