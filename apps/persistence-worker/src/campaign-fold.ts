@@ -86,9 +86,14 @@ export class CampaignFold {
     return [...ids];
   }
 
-  /** True when the event's entity is persistent and not cached yet. */
+  /**
+   * True when the event's entity is persistent and not cached yet. An event of a type the catalogue
+   * does not have needs no entity: `fold` finds it poison.
+   */
   private misses(event: StreamEvent): boolean {
-    return !this.entities.has(event.entityId) && this.isPersistent(event);
+    return (
+      this.registry.event(event.type)?.persistence === 'persistent' && !this.entities.has(event.entityId)
+    );
   }
 
   /** Pass to `remember` with values read from Postgres: taken when the read began. */

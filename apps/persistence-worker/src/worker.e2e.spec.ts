@@ -1,6 +1,6 @@
 import type { Entity } from '@lorekeeper/domain';
 import { readEvents, readSyncLog, recordSync } from '@lorekeeper/pg-store';
-import { campaignKeys, listLive } from '@lorekeeper/redis-store';
+import { EVENT_FIELD, campaignKeys, listLive, streamEventJson } from '@lorekeeper/redis-store';
 import { replayTo } from '@lorekeeper/replay';
 import { tinyWorld, waitUntil } from '@lorekeeper/testing';
 import type { System } from './test/system';
@@ -198,6 +198,38 @@ describe('the persistence worker', () => {
       .where('id', '=', poisoned)
       .executeTakeFirstOrThrow();
     // The good event before the poison one is durable; nothing after it is.
+    expect(status).toEqual({ status: 'quarantined', checkpoint_seq: 1 });
+  }, 60_000);
+
+  it('quarantines a campaign whose stream holds an event type the catalogue does not have', async () => {
+    const campaignId = await h.createCampaign(tinyWorld, 'unknown-type');
+    const sessionId = await h.startSession(campaignId, ['player:alice']);
+    await h.request(campaignId, 'append', { sessionId, events: [gold('player:alice', 1)] });
+    // Written by something other than the session service, which refuses such a type; its entity is
+    // one the worker has not loaded, so it is found poison while folding, not while loading entities.
+    const keys = campaignKeys(campaignId);
+    const seq = await h.redis.incr(keys.seq);
+    const meta = '{"sessionId":"x","batchId":"y","at":"2026-12-07T16:00:00.000Z"}';
+    await h.redis.xadd(
+      keys.events,
+      `${seq}-0`,
+      EVENT_FIELD,
+      streamEventJson({ type: 'spell.cast', entityId: 'spell:s1', version: 1, data: {} }, meta),
+    );
+
+    const save = await h.request(campaignId, 'save', { sessionId }, 40_000);
+    expect(save.body.error.code).toBe('UNAVAILABLE');
+    const letters = await h.db.db
+      .selectFrom('dead_letters')
+      .select(['stream_id', 'error'])
+      .where('campaign_id', '=', campaignId)
+      .execute();
+    expect(letters).toEqual([{ stream_id: `${seq}-0`, error: expect.stringMatching(/spell\.cast/) }]);
+    const status = await h.db.db
+      .selectFrom('campaigns')
+      .select(['status', 'checkpoint_seq'])
+      .where('id', '=', campaignId)
+      .executeTakeFirstOrThrow();
     expect(status).toEqual({ status: 'quarantined', checkpoint_seq: 1 });
   }, 60_000);
 
