@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '@lorekeeper/pg-store';
 import { recordDeadLetter, setCampaignStatus } from '@lorekeeper/pg-store';
 import type { ReadEntry } from '@lorekeeper/redis-store';
-import { withoutJson } from '@lorekeeper/redis-store';
+import { decodedWhole, withoutJson } from '@lorekeeper/redis-store';
 
 /**
  * Record a stream entry that does not apply as a dead letter and quarantine its campaign, in one
@@ -15,12 +15,14 @@ export async function quarantineWithLetter(
   entry: ReadEntry,
   error: string,
 ): Promise<void> {
+  // A transient event read by type only has its data and meta parsed now (or its raw fields kept).
+  const whole = decodedWhole(entry);
   await db.transaction().execute(async (trx) => {
     await recordDeadLetter(trx, {
       campaignId,
-      streamId: entry.streamId,
-      seq: entry.ok ? entry.event.seq : null,
-      payload: entry.ok ? withoutJson(entry.event) : { fields: entry.fields },
+      streamId: whole.streamId,
+      seq: whole.ok ? whole.event.seq : null,
+      payload: whole.ok ? withoutJson(whole.event) : { fields: whole.fields },
       error,
     });
     await setCampaignStatus(trx, campaignId, 'quarantined');

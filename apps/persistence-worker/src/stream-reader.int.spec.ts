@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { referenceRegistry } from '@lorekeeper/domain';
 import type { Redis } from '@lorekeeper/redis-store';
 import {
   EVENT_FIELD,
@@ -42,7 +43,10 @@ describe('StreamReader.replay', () => {
     for (let read = 0; read < 3; read += 1) await readGroup(redis, campaignId, 'worker-old', 1_000);
     await append(2_601, 2_610);
 
-    const reader = new StreamReader({ redis, workerId: 'worker-new' }, campaignId);
+    const reader = new StreamReader(
+      { redis, workerId: 'worker-new', registry: referenceRegistry },
+      campaignId,
+    );
     reader.replay(101, 2_600);
     const reads: number[][] = [];
     for (let read = 0; read < 4; read += 1) reads.push(seqs(await reader.next()));
@@ -56,7 +60,10 @@ describe('StreamReader.replay', () => {
   });
 
   it('goes straight to the group when nothing was handed out past the checkpoint', async () => {
-    const reader = new StreamReader({ redis, workerId: 'worker-new' }, campaignId);
+    const reader = new StreamReader(
+      { redis, workerId: 'worker-new', registry: referenceRegistry },
+      campaignId,
+    );
     reader.replay(2_611, 2_610);
     await append(2_611, 2_612);
     expect(seqs(await reader.next())).toEqual([2_611, 2_612]);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { campaignKeys } from './keys';
 import type { StreamEventWithJson } from './stream';
-import { decodeEntryWithJson, streamIdOf } from './stream';
+import { EVENT_FIELD, TypeOnlyEvent, decodeEntryFor, decodeEntryWithJson, streamIdOf } from './stream';
 
 export const CONSUMER_GROUP = 'lorekeeper-workers';
 
@@ -19,6 +19,12 @@ export type ReadEntry =
       readonly fields: readonly string[];
       readonly error: string;
     };
+
+/**
+ * Types whose events the reader needs only the type, entity id and version of: their entries' data
+ * and meta are parsed only if asked for (decodeEntryFor).
+ */
+export type TypeOnly = (type: string) => boolean;
 
 /**
  * Create the workers' consumer group at the start of the stream. Returns false when the stream does
@@ -43,12 +49,14 @@ export async function ensureGroup(redis: Redis, campaignId: string): Promise<boo
  * and a consumer that takes a campaign over reads what was delivered past it again by range
  * (`readRange`), so the pending list would only cost Redis an entry per event delivered and an `XACK`
  * per flush (about three quarters of Redis's CPU in a catch-up: docs/architecture.md, "Reading").
+ * Entries of a type `typeOnly` holds for are decoded by type only (decodeEntryFor).
  */
 export async function readGroup(
   redis: Redis,
   campaignId: string,
   consumer: string,
   count: number,
+  typeOnly?: TypeOnly,
 ): Promise<ReadEntry[]> {
   const reply = await redis.xreadgroup(
     'GROUP',
@@ -62,7 +70,7 @@ export async function readGroup(
     '>',
   );
   const entries = reply?.[0]?.[1] ?? [];
-  return entries.map(([streamId, fields]) => decode(streamId, fields ?? []));
+  return entries.map(([streamId, fields]) => decode(streamId, fields ?? [], typeOnly));
 }
 
 /**
@@ -94,7 +102,7 @@ export async function clearPending(redis: Redis, campaignId: string, consumer: s
 /**
  * Entries [fromSeq, toSeq] read straight from the stream, at most `count` of them: what a consumer
  * taking a campaign over reads again past its checkpoint, and the ones a paused former owner was given
- * that this one must fold to keep the log contiguous.
+ * that this one must fold to keep the log contiguous. `typeOnly` as for readGroup.
  */
 export async function readRange(
   redis: Redis,
@@ -102,13 +110,14 @@ export async function readRange(
   fromSeq: number,
   toSeq: number,
   count?: number,
+  typeOnly?: TypeOnly,
 ): Promise<ReadEntry[]> {
   const key = campaignKeys(campaignId).events;
   const entries =
     count === undefined
       ? await redis.xrange(key, streamIdOf(fromSeq), streamIdOf(toSeq))
       : await redis.xrange(key, streamIdOf(fromSeq), streamIdOf(toSeq), 'COUNT', count);
-  return entries.map(([streamId, fields]) => decode(streamId, fields));
+  return entries.map(([streamId, fields]) => decode(streamId, fields, typeOnly));
 }
 
 /** Acknowledge entries (a no-op for entries that are not pending). */
@@ -145,9 +154,21 @@ export async function pendingCount(redis: Redis, campaignId: string): Promise<nu
   }
 }
 
-function decode(streamId: string, fields: readonly string[]): ReadEntry {
+/**
+ * The entry with a TypeOnlyEvent decoded whole: as a dead letter records it, and undecodable (`ok`
+ * false, its raw fields kept) when its data or meta turn out not to be JSON.
+ */
+export function decodedWhole(entry: ReadEntry): ReadEntry {
+  return entry.ok && entry.event instanceof TypeOnlyEvent
+    ? decode(entry.streamId, [EVENT_FIELD, entry.event.text])
+    : entry;
+}
+
+function decode(streamId: string, fields: readonly string[], typeOnly?: TypeOnly): ReadEntry {
   try {
-    const event = decodeEntryWithJson(streamId, fields);
+    const event = typeOnly
+      ? decodeEntryFor(streamId, fields, typeOnly)
+      : decodeEntryWithJson(streamId, fields);
     if (!event.type || !event.entityId || !Number.isInteger(event.version) || !Number.isInteger(event.seq)) {
       throw new Error('missing type, entityId, version or a <seq>-0 id');
     }

@@ -62,6 +62,89 @@ export function decodeEntryWithJson(streamId: string, fields: readonly string[])
   return decode(streamId, fields, true);
 }
 
+/**
+ * Decode an entry for a reader that needs only the type of some events: the worker, which writes
+ * nothing of a transient event (DESIGN.md, invariant 5). An entry of a type `typeOnly` holds for, laid
+ * out as streamEventJson writes it, has its type, entity id and version read off the text; its data
+ * and meta are parsed only if something asks for them (see TypeOnlyEvent). Every other entry is
+ * decoded whole, as decodeEntryWithJson does.
+ */
+export function decodeEntryFor(
+  streamId: string,
+  fields: readonly string[],
+  typeOnly: (type: string) => boolean,
+): StreamEventWithJson {
+  if (fields.length === 2 && fields[0] === EVENT_FIELD) {
+    const event = typeOnlyEvent(streamId, fields[1] as string, typeOnly);
+    if (event) return event;
+  }
+  return decode(streamId, fields, true);
+}
+
+/**
+ * An event whose data and meta are parsed on first use. Both getters throw, as decoding the entry
+ * whole would have, when that text turns out not to be JSON; `whole` is the event decoded at once.
+ */
+export class TypeOnlyEvent implements StreamEventWithJson {
+  private body: { readonly data: unknown; readonly meta: EventMeta } | undefined;
+
+  constructor(
+    readonly streamId: string,
+    readonly seq: number,
+    readonly type: string,
+    readonly entityId: string,
+    readonly version: number,
+    /** The entry's `event` field. */
+    readonly text: string,
+  ) {}
+
+  get data(): unknown {
+    return this.parsed().data;
+  }
+
+  get meta(): EventMeta {
+    return this.parsed().meta;
+  }
+
+  /** The event as decodeEntry decodes it: a plain object, or the error the text gives. */
+  whole(): StreamEvent {
+    return decode(this.streamId, [EVENT_FIELD, this.text], false);
+  }
+
+  private parsed(): { readonly data: unknown; readonly meta: EventMeta } {
+    return (this.body ??= this.whole());
+  }
+}
+
+const TYPE_AT = '{"type":"'.length;
+
+/**
+ * The entry as a TypeOnlyEvent, when `typeOnly` holds for its type and its text begins
+ * `{"type":"<type>","entityId":"<id>","version":<integer>,"data":` and ends with meta's `}}`, ids free
+ * of escapes; undefined otherwise (the caller decodes it whole).
+ */
+function typeOnlyEvent(
+  streamId: string,
+  text: string,
+  typeOnly: (type: string) => boolean,
+): TypeOnlyEvent | undefined {
+  if (!text.startsWith('{"type":"') || !text.endsWith('}}')) return undefined;
+  const typeEnd = text.indexOf('"', TYPE_AT);
+  const type = text.slice(TYPE_AT, typeEnd);
+  if (typeEnd < 0 || type.includes('\\') || !typeOnly(type)) return undefined;
+  if (!text.startsWith('","entityId":"', typeEnd)) return undefined;
+  const idAt = typeEnd + '","entityId":"'.length;
+  const idEnd = text.indexOf('"', idAt);
+  const entityId = text.slice(idAt, idEnd);
+  if (idEnd <= idAt || entityId.includes('\\') || !text.startsWith('","version":', idEnd)) return undefined;
+  const versionAt = idEnd + '","version":'.length;
+  const versionEnd = text.indexOf(',"data":', versionAt);
+  const version = versionEnd > versionAt ? Number(text.slice(versionAt, versionEnd)) : Number.NaN;
+  const seq = seqOfStreamId(streamId);
+  if (!Number.isInteger(version) || !Number.isInteger(seq)) return undefined;
+  return new TypeOnlyEvent(streamId, seq, type, entityId, version, text);
+}
+
 function decode(streamId: string, fields: readonly string[], keepJson: boolean): StreamEventWithJson {
   const seq = seqOfStreamId(streamId);
   if (fields.length === 2 && fields[0] === EVENT_FIELD) {
@@ -122,6 +205,7 @@ export async function readStreamRange(
 
 /** The event without the entry's JSON (for records that keep the event as such: a dead letter). */
 export function withoutJson(event: StreamEventWithJson): StreamEvent {
+  if (event instanceof TypeOnlyEvent) return event.whole();
   if (!('json' in event)) return event;
   const { streamId, seq, type, entityId, version, data, meta } = event;
   return { streamId, seq, type, entityId, version, data, meta };
