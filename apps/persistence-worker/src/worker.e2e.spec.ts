@@ -35,6 +35,21 @@ async function durableEntities(campaignId: string): Promise<Map<string, Entity>>
   return new Map(rows.map((row) => [row.id, row as Entity]));
 }
 
+/** A campaign's dead letters, and its status and checkpoint: what a quarantine leaves. */
+async function quarantine(campaignId: string) {
+  const letters = await h.db.db
+    .selectFrom('dead_letters')
+    .selectAll()
+    .where('campaign_id', '=', campaignId)
+    .execute();
+  const campaign = await h.db.db
+    .selectFrom('campaigns')
+    .select(['status', 'checkpoint_seq'])
+    .where('id', '=', campaignId)
+    .executeTakeFirstOrThrow();
+  return { letters, campaign };
+}
+
 describe('the persistence worker', () => {
   it('makes everything up to the head durable on save, and replies with the committed seq', async () => {
     const campaignId = await h.createCampaign(tinyWorld);
@@ -185,20 +200,11 @@ describe('the persistence worker', () => {
 
     const poisonedSave = await h.request(poisoned, 'save', { sessionId: poisonedSession }, 40_000);
     expect(poisonedSave.body.error.code).toBe('UNAVAILABLE');
-    const letters = await h.db.db
-      .selectFrom('dead_letters')
-      .selectAll()
-      .where('campaign_id', '=', poisoned)
-      .execute();
+    const { letters, campaign } = await quarantine(poisoned);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ stream_id: `${seq}-0`, status: 'open' });
-    const status = await h.db.db
-      .selectFrom('campaigns')
-      .select(['status', 'checkpoint_seq'])
-      .where('id', '=', poisoned)
-      .executeTakeFirstOrThrow();
     // The good event before the poison one is durable; nothing after it is.
-    expect(status).toEqual({ status: 'quarantined', checkpoint_seq: 1 });
+    expect(campaign).toEqual({ status: 'quarantined', checkpoint_seq: 1 });
   }, 60_000);
 
   it('quarantines a campaign whose stream holds an event type the catalogue does not have', async () => {
@@ -219,18 +225,10 @@ describe('the persistence worker', () => {
 
     const save = await h.request(campaignId, 'save', { sessionId }, 40_000);
     expect(save.body.error.code).toBe('UNAVAILABLE');
-    const letters = await h.db.db
-      .selectFrom('dead_letters')
-      .select(['stream_id', 'error'])
-      .where('campaign_id', '=', campaignId)
-      .execute();
-    expect(letters).toEqual([{ stream_id: `${seq}-0`, error: expect.stringMatching(/spell\.cast/) }]);
-    const status = await h.db.db
-      .selectFrom('campaigns')
-      .select(['status', 'checkpoint_seq'])
-      .where('id', '=', campaignId)
-      .executeTakeFirstOrThrow();
-    expect(status).toEqual({ status: 'quarantined', checkpoint_seq: 1 });
+    const { letters, campaign } = await quarantine(campaignId);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ stream_id: `${seq}-0`, error: expect.stringMatching(/spell\.cast/) });
+    expect(campaign).toEqual({ status: 'quarantined', checkpoint_seq: 1 });
   }, 60_000);
 
   it('drops a Redis copy that came back behind the Postgres checkpoint instead of continuing it', async () => {
