@@ -1,6 +1,6 @@
 /**
  * When a failed flush is tried again: after a backoff that doubles from 200 ms with each failure in a
- * row to 25.6 s (the 30 s cap is never reached), each wait drawn between half of it and all of it so that workers failing together
+ * row up to 25.6 s, each wait drawn between half of it and all of it so that workers failing together
  * (Postgres down) do not come back together. A success starts over; a flush someone waits for (a save,
  * a session end) may go at once.
  */
@@ -19,7 +19,7 @@ export class FlushRetry {
   /** Count a failure; returns how long until the next try, in ms. */
   failed(now = Date.now()): number {
     this.failuresInARow += 1;
-    const backoff = Math.min(30_000, 100 * 2 ** Math.min(this.failuresInARow, 8));
+    const backoff = 100 * 2 ** Math.min(this.failuresInARow, 8);
     this.at = now + backoff / 2 + Math.random() * (backoff / 2);
     return this.at - now;
   }

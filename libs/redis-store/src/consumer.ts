@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { campaignKeys } from './keys';
-import type { StreamEventWithJson } from './stream';
+import type { StreamEventWithJson, TypeOnly } from './stream';
 import { EVENT_FIELD, TypeOnlyEvent, decodeEntryFor, decodeEntryWithJson, streamIdOf } from './stream';
 
 export const CONSUMER_GROUP = 'lorekeeper-workers';
@@ -19,12 +19,6 @@ export type ReadEntry =
       readonly fields: readonly string[];
       readonly error: string;
     };
-
-/**
- * Types whose events the reader needs only the type, entity id and version of: their entries' data
- * and meta are parsed only if asked for (decodeEntryFor).
- */
-export type TypeOnly = (type: string) => boolean;
 
 /**
  * Create the workers' consumer group at the start of the stream. Returns false when the stream does

@@ -49,6 +49,12 @@ export function streamEventJson(event: StreamEntryEvent, metaJson: string): stri
   );
 }
 
+/**
+ * Types whose events a reader needs only the type, entity id and version of: their entries' data and
+ * meta are parsed only if asked for (decodeEntryFor).
+ */
+export type TypeOnly = (type: string) => boolean;
+
 /** Decode an entry of either layout. Throws on an entry that is not JSON where JSON belongs. */
 export function decodeEntry(streamId: string, fields: readonly string[]): StreamEvent {
   return decode(streamId, fields, false);
@@ -72,7 +78,7 @@ export function decodeEntryWithJson(streamId: string, fields: readonly string[])
 export function decodeEntryFor(
   streamId: string,
   fields: readonly string[],
-  typeOnly: (type: string) => boolean,
+  typeOnly: TypeOnly,
 ): StreamEventWithJson {
   if (fields.length === 2 && fields[0] === EVENT_FIELD) {
     const event = typeOnlyEvent(streamId, fields[1] as string, typeOnly);
@@ -123,11 +129,7 @@ const TYPE_AT = '{"type":"'.length;
  * `{"type":"<type>","entityId":"<id>","version":<integer>,"data":` and ends with meta's `}}`, ids free
  * of escapes; undefined otherwise (the caller decodes it whole).
  */
-function typeOnlyEvent(
-  streamId: string,
-  text: string,
-  typeOnly: (type: string) => boolean,
-): TypeOnlyEvent | undefined {
+function typeOnlyEvent(streamId: string, text: string, typeOnly: TypeOnly): TypeOnlyEvent | undefined {
   if (!text.startsWith('{"type":"') || !text.endsWith('}}')) return undefined;
   const typeEnd = text.indexOf('"', TYPE_AT);
   const type = text.slice(TYPE_AT, typeEnd);
