@@ -12,6 +12,7 @@ import * as archivedPosition from './2026_11_27_0010_archived_position';
 import * as archiveIndexWithoutPendingList from './2026_11_27_0011_archive_index_without_pending_list';
 import * as entityRanges from './2026_11_28_0012_entity_ranges';
 import * as archiveLz4 from './2026_12_07_0013_archive_lz4';
+import * as deltaSnapshots from './2026_12_07_0014_delta_snapshots';
 
 /**
  * Every migration, by name. A static record rather than a folder scan, so the built CLI and services
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_0011_archive_index_without_pending_list': archiveIndexWithoutPendingList,
   '2026_11_28_0012_entity_ranges': entityRanges,
   '2026_12_07_0013_archive_lz4': archiveLz4,
+  '2026_12_07_0014_delta_snapshots': deltaSnapshots,
 };

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import pino from 'pino';
 import { loadConfig } from '@lorekeeper/config';
-import { insertCampaign, insertEntities, listSnapshots } from '@lorekeeper/pg-store';
+import type { Snapshot } from '@lorekeeper/pg-store';
+import { insertCampaign, insertEntities, listSnapshots, loadSnapshotState } from '@lorekeeper/pg-store';
 import {
   createTestDatabase,
   lockWaiters,
@@ -116,7 +117,10 @@ describe('replay snapshots of several campaigns', () => {
     });
     const checkpoints = new Map<string, number>();
 
-    /** A real flush of the campaign that renames one of its entities, told to the snapshots after. */
+    /**
+     * A real flush of the campaign that renames one of its entities, with the event that did it
+     * archived (a snapshot of what changed finds the entity by it), told to the snapshots after.
+     */
     async function flushRename(
       campaignId: string,
       snapshots: ReplaySnapshots,
@@ -124,18 +128,27 @@ describe('replay snapshots of several campaigns', () => {
       from?: number,
     ) {
       const seq = from ?? checkpoints.get(campaignId) ?? 0;
+      const renamed = {
+        ...entity,
+        version: entity.version + seq + 1,
+        state: { ...(entity.state as object), name: `n${seq + 1}` },
+      };
       const batch: FlushBatch = {
         from: { seq, streamId: seq === 0 ? '0-0' : `1-${seq}` },
         to: { seq: seq + 1, streamId: `1-${seq + 1}` },
-        upserts: [
+        upserts: [renamed],
+        deletes: [],
+        events: [
           {
-            ...entity,
-            version: entity.version + seq + 1,
-            state: { ...(entity.state as object), name: `n${seq + 1}` },
+            seq: seq + 1,
+            streamId: `1-${seq + 1}`,
+            type: 'test.renamed',
+            entityId: entity.id,
+            version: renamed.version,
+            data: { name: `n${seq + 1}` },
+            meta: { sessionId: 's', batchId: `b${seq + 1}`, at: new Date(0).toISOString() },
           },
         ],
-        deletes: [],
-        events: [],
         entries: 1,
         bytes: 0,
       };
@@ -143,19 +156,17 @@ describe('replay snapshots of several campaigns', () => {
       checkpoints.set(campaignId, seq + 1);
       snapshots.afterFlush(batch);
     }
-    const snapshotEntities = (snapshotId: number) =>
-      test.db
-        .selectFrom('snapshot_entities')
-        .select(['id', 'version', 'state'])
-        .where('snapshot_id', '=', snapshotId)
-        .orderBy('id')
-        .execute();
+    /** A snapshot's state, laid over its base's when it has one. */
+    const snapshotEntities = async (snapshotId: number) =>
+      [...(await loadSnapshotState(test.db, snapshotId)).values()]
+        .map(({ id, version, state }) => ({ id, version, state }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
 
     it('hold the state at the seq they are named after, though flushes committed between their chunks', async () => {
       const snapshots = new ReplaySnapshots(deps(), 'c3', new CopySlots(), { chunkRows: 1, restRatio: 4 });
-      // Every entity renamed in turn, twice, while its chunks (one entity each) are copied.
+      // Every entity renamed in turn, four times, while its chunks (one entity each) are copied.
       const all = tinyWorld.entities;
-      for (let i = 0; i < all.length * 2; i += 1) {
+      for (let i = 0; i < all.length * 4; i += 1) {
         await flushRename('c3', snapshots, all[i % all.length] as Entity);
         await new Promise((resolve) => setTimeout(resolve, 3));
       }
@@ -180,6 +191,25 @@ describe('replay snapshots of several campaigns', () => {
         expect(snapshot.name).toBe(`auto-${snapshot.seq}`);
         expect(await snapshotEntities(snapshot.id)).toEqual(stateAt(snapshot.seq));
       }
+      // The campaign had no snapshot, so the first holds every entity; each after it holds what changed
+      // since the one before, until those hold as many rows as it does: then every entity again, once as
+      // many events as that have passed.
+      expect(taken[0]).toMatchObject({ baseId: null, entityCount: all.length });
+      let laidOver = 0;
+      for (const [i, snapshot] of taken.entries()) {
+        if (i === 0) continue;
+        const before = taken[i - 1] as Snapshot;
+        if (laidOver < all.length) {
+          expect(snapshot.baseId).toBe(before.id);
+          expect(snapshot.entityCount).toBeLessThanOrEqual(snapshot.seq - before.seq);
+          laidOver += snapshot.entityCount;
+        } else {
+          expect(snapshot).toMatchObject({ baseId: null, entityCount: all.length });
+          expect(snapshot.seq - before.seq).toBeGreaterThanOrEqual(all.length);
+          laidOver = 0;
+        }
+      }
+      expect(taken.filter((snapshot) => snapshot.baseId === null).length).toBeGreaterThanOrEqual(2);
     });
 
     it('are dropped when a flush went uncounted (the campaign left this worker and came back)', async () => {

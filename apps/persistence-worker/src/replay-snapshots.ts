@@ -4,7 +4,9 @@ import {
   completeSnapshotCopy,
   copyEntitiesPaced,
   dropSnapshot,
+  entitiesArchivedAfter,
   findSnapshotAtOrBefore,
+  snapshotChain,
 } from '@lorekeeper/pg-store';
 import type { FlushBatch } from './campaign-fold';
 import type { WorkerDeps } from './deps';
@@ -30,6 +32,21 @@ const COMPLETION = { attempts: 50, pauseMs: 100 };
  * intervals overdue.
  */
 const CATCH_UP_DEFERRAL = 2;
+
+/** The campaign's latest snapshot, as the choice of the next one needs it. */
+interface LastSnapshot {
+  /** Undefined while the campaign has none. */
+  readonly id: number | undefined;
+  readonly seq: number;
+  /** Rows it holds. */
+  readonly rows: number;
+  /** Rows of the snapshot its chain starts from, the one holding every entity. */
+  readonly fullRows: number;
+  /** Rows of the chain's snapshots after that one: what a replay reads beyond a full copy. */
+  readonly laidOverRows: number;
+}
+
+const NO_SNAPSHOT: LastSnapshot = { id: undefined, seq: 0, rows: 0, fullRows: 0, laidOverRows: 0 };
 
 /** What a flush wrote, as a copy under way needs it. */
 export type FlushedBatch = Pick<FlushBatch, 'from' | 'to' | 'upserts' | 'deletes'>;
@@ -78,16 +95,21 @@ export class CopySlots {
 }
 
 /**
- * One campaign's replay snapshots, taken by its consumer after flushes. A snapshot copies the durable
- * state into Postgres every SNAPSHOT_EVERY_EVENTS events, or every as many events as the campaign has
- * entities if that is more: a snapshot copies every entity, so this keeps its cost at no more than one
- * row per event folded, whatever the world's size, while `lorekeeper state --at` folds at most that many
- * archived events (twice as many where a catch-up deferred the snapshot). It runs beside the folding and flushing, paced (PACING) so the flushes keep their
- * share of Postgres, and without a long transaction: chunks copied one statement at a time, then the
- * entities the flushes changed meanwhile copied again in one short transaction at the checkpoint
- * (copy-beside-flushes.ts in pg-store). This worker's flushes are the only writes to the campaign's
- * entities while it owns it, so afterFlush is told what each wrote. A failed snapshot costs only replay
- * speed: its rows are dropped, it is logged, and it is tried again after the next flush.
+ * One campaign's replay snapshots, taken by its consumer after flushes, so that `lorekeeper state --at`
+ * folds a bounded number of archived events whatever the history's length. Each snapshot holds either
+ * every entity, or only what changed since the one before, its base (pg-store's snapshot chain): the
+ * entities the archive's events since then are about. A snapshot of what changed is taken every
+ * SNAPSHOT_EVERY_EVENTS events: it writes at most a row per persistent event since its base, and on a
+ * large world a tenth of a full copy or less (bench/results/NOTES.md). Once the chain's snapshots of
+ * what changed hold as many rows as the full one it starts from, the next holds every entity again, so
+ * a replay reads at most about twice a full copy; that one waits until as many events as it has
+ * entities have passed, so it too costs no more than a row per event folded. It runs beside the folding
+ * and flushing, paced (PACING) so the flushes keep their share of Postgres, and without a long
+ * transaction: chunks copied one statement at a time, then the entities the flushes changed meanwhile
+ * copied again in one short transaction at the checkpoint (copy-beside-flushes.ts in pg-store). This
+ * worker's flushes are the only writes to the campaign's entities while it owns it, so afterFlush is
+ * told what each wrote. A failed snapshot costs only replay speed: its rows are dropped, it is logged,
+ * and it is tried again after the next flush.
  *
  * The worker keeps one per campaign, apart from the campaign's consumer: a copy under way when the
  * session ends is finished, not thrown away (a paced copy of a large world outlasts many a session,
@@ -96,7 +118,7 @@ export class CopySlots {
  */
 export class ReplaySnapshots {
   /** The campaign's latest snapshot; read from Postgres after the first flush. */
-  private last: { readonly seq: number; readonly entityCount: number } | undefined;
+  private last: LastSnapshot | undefined;
   /** A snapshot being taken, beside folding and flushing. */
   private taking: Promise<void> | undefined;
   /** What the flushes changed since the snapshot being taken began. */
@@ -151,12 +173,12 @@ export class ReplaySnapshots {
     changes: ChangesSinceCopy,
   ): Promise<void> {
     try {
-      this.last ??= (await findSnapshotAtOrBefore(this.deps.db, this.campaignId, seq)) ?? {
-        seq: 0,
-        entityCount: 0,
-      };
-      const since = seq - this.last.seq;
-      const interval = Math.max(every, this.last.entityCount);
+      const last = (this.last ??= await this.latest(seq));
+      const since = seq - last.seq;
+      // Of what changed while the chain is shorter than a full copy; else of everything, once that
+      // costs no more than a row per event since the last.
+      const base = last.id !== undefined && last.laidOverRows < last.fullRows ? last : undefined;
+      const interval = base ? every : Math.max(every, last.fullRows);
       if (since < interval) return;
       // A copy beside a catch-up takes Postgres time the backlog needs (bench/results/NOTES.md): it
       // waits until the campaign caught up, or for one more interval, so a worker that stays behind
@@ -174,13 +196,21 @@ export class ReplaySnapshots {
       this.deferred = false;
       if (!this.slots.take()) return;
       const started = performance.now();
-      const snapshot = await this.copy(changes).finally(() => this.slots.give());
-      this.last = snapshot;
+      const snapshot = await this.copy(changes, base).finally(() => this.slots.give());
+      this.last = {
+        id: snapshot.id,
+        seq: snapshot.seq,
+        rows: snapshot.entityCount,
+        fullRows: base ? base.fullRows : snapshot.entityCount,
+        laidOverRows: base ? base.laidOverRows + snapshot.entityCount : 0,
+      };
       this.deps.logger.info(
         {
           campaignId: this.campaignId,
           seq: snapshot.seq,
-          entities: snapshot.entityCount,
+          // Every entity, or (with a base) the entities changed or removed since the base.
+          rows: snapshot.entityCount,
+          baseSeq: base?.seq,
           // Written or deleted by flushes during the copy, so copied again at the end.
           recopied: changes.ids.size,
           ms: Math.round(performance.now() - started),
@@ -199,13 +229,33 @@ export class ReplaySnapshots {
     }
   }
 
-  /** Copy the campaign's entities beside the flushes and complete the copy; drop it if that fails. */
-  private async copy(changes: ChangesSinceCopy) {
+  /** The latest complete snapshot at or before `seq`, with its chain's sizes. */
+  private async latest(seq: number): Promise<LastSnapshot> {
+    const snapshot = await findSnapshotAtOrBefore(this.deps.db, this.campaignId, seq);
+    if (!snapshot) return NO_SNAPSHOT;
+    const [full, ...laidOver] = await snapshotChain(this.deps.db, snapshot.id);
+    return {
+      id: snapshot.id,
+      seq: snapshot.seq,
+      rows: snapshot.entityCount,
+      fullRows: full?.rows ?? 0,
+      laidOverRows: laidOver.reduce((sum, link) => sum + link.rows, 0),
+    };
+  }
+
+  /**
+   * Copy the campaign's entities beside the flushes (all of them, or with a base those the archive's
+   * events since it are about) and complete the copy; drop it if that fails.
+   */
+  private async copy(changes: ChangesSinceCopy, base: LastSnapshot | undefined) {
     const { db } = this.deps;
     const signal = this.abandon.signal;
-    const snapshotId = await beginSnapshotCopy(db, this.campaignId);
+    const snapshotId = await beginSnapshotCopy(db, this.campaignId, base?.id ?? null);
     try {
-      const copied = await copyEntitiesPaced(db, this.campaignId, snapshotId, { ...this.pacing, signal });
+      // Read after `changes` began counting: together they hold every entity changed since the base.
+      const only = base && (await entitiesArchivedAfter(db, this.campaignId, base.seq));
+      const pacing = { ...this.pacing, signal };
+      const copied = await copyEntitiesPaced(db, this.campaignId, snapshotId, pacing, only);
       for (let attempt = 1; ; attempt += 1) {
         signal.throwIfAborted();
         if (changes.broken) throw new Error('a flush of the campaign was not counted while copying');

@@ -1,5 +1,6 @@
 import { generateWorld, tinyWorld, waitUntil } from '@lorekeeper/testing';
 import type { WorldDocument } from '@lorekeeper/domain';
+import { loadSnapshotState } from '@lorekeeper/pg-store';
 import type { System } from './test/system';
 import { startSystem } from './test/system';
 import { LARGE_CAMPAIGN_ENTITIES, insertLargeCampaign } from './test/large-campaign';
@@ -34,7 +35,7 @@ async function autoSnapshots(campaignId: string, playerId: string): Promise<Auto
   return rows.map((row) => ({
     seq: Number(row.seq),
     name: row.name,
-    version: row.version,
+    version: row.version as number,
     gold: (row.state as { gold: number }).gold,
   }));
 }
@@ -92,7 +93,7 @@ describe('replay snapshots taken by the worker', () => {
     }
   });
 
-  it('are spaced by the world size when that is larger: a snapshot never costs more than a row per event', async () => {
+  it('hold only what changed since the one before, so none writes more rows than events since it', async () => {
     const world = generateWorld({
       campaignId: 'spaced',
       regions: 4,
@@ -104,18 +105,32 @@ describe('replay snapshots taken by the worker', () => {
     });
     const entities = world.entities.length;
     expect(entities).toBeGreaterThan(60);
-    const { campaignId } = await play(world, 'player:p0', 150);
-    // 600 events: a snapshot is considered after each flush, so at least two are due.
+    const { campaignId, startGold } = await play(world, 'player:p0', 150);
+    // 600 events, all on the player: a snapshot is considered after each flush, so many are due.
     await waitUntil(
-      async () => (await autoSnapshots(campaignId, 'player:p0')).length >= 2,
+      async () => (await autoSnapshots(campaignId, 'player:p0')).length >= 5,
       15_000,
-      'two snapshots',
+      'five snapshots',
     );
-    const seqs = (await autoSnapshots(campaignId, 'player:p0')).map((s) => s.seq);
-    expect(seqs.length).toBeGreaterThanOrEqual(2);
-    seqs.forEach((seq, i) =>
-      expect(seq - (i === 0 ? 0 : (seqs[i - 1] as number))).toBeGreaterThanOrEqual(entities),
-    );
+    const headers = await h.db.db
+      .selectFrom('snapshots')
+      .select(['id', 'name', 'seq', 'entity_count', 'base_id'])
+      .where('campaign_id', '=', campaignId)
+      .where('complete', '=', true)
+      .orderBy('seq')
+      .execute();
+    // The created world holds every entity; each snapshot after it only the player, laid over the last.
+    expect(headers[0]).toMatchObject({ name: 'created', seq: 0, entity_count: entities, base_id: null });
+    for (const [i, header] of headers.entries()) {
+      if (i === 0) continue;
+      const before = headers[i - 1] as (typeof headers)[number];
+      expect(header).toMatchObject({ name: `auto-${header.seq}`, entity_count: 1, base_id: before.id });
+      expect(header.seq - before.seq).toBeGreaterThanOrEqual(20);
+    }
+    const last = headers[headers.length - 1] as (typeof headers)[number];
+    const state = await loadSnapshotState(h.db.db, last.id);
+    expect(state.size).toBe(entities);
+    expect(state.get('player:p0')?.state).toMatchObject({ gold: startGold + last.seq });
   });
 
   it('finish a copy under way when the session ends, instead of throwing it away', async () => {

@@ -96,14 +96,19 @@ export {
   completeSnapshotCopy,
   copyEntitiesPaced,
   dropSnapshot,
+  entitiesArchivedAfter,
 } from './snapshots/copy-beside-flushes';
 export { CREATED_SNAPSHOT, createInitialSnapshot, createSnapshot } from './snapshots/create-snapshot';
 export { listSnapshots } from './snapshots/list-snapshots';
 export { insertSnapshot } from './snapshots/insert-snapshot';
+export type { RemovedEntity, SnapshotLink } from './snapshots/read-snapshot-entities';
 export {
   findSnapshotAtOrBefore,
   findSnapshotEntity,
+  loadSnapshotState,
+  snapshotChain,
   streamSnapshotEntities,
+  streamSnapshotRows,
 } from './snapshots/read-snapshot-entities';
 
 export type {

@@ -5,9 +5,9 @@ import {
   countEvents,
   findSnapshotAtOrBefore,
   findSnapshotEntity,
+  loadSnapshotState,
   readPosition,
   readEvents,
-  streamSnapshotEntities,
 } from '@lorekeeper/pg-store';
 import type { Kysely } from 'kysely';
 
@@ -65,10 +65,9 @@ export async function replayTo(
       { campaignId, seq },
     );
   }
-  const state = new Map<string, Entity>();
-  if (options.entityId === undefined) {
-    for await (const page of streamSnapshotEntities(db, base.id)) for (const e of page) state.set(e.id, e);
-  } else {
+  let state = new Map<string, Entity>();
+  if (options.entityId === undefined) state = await loadSnapshotState(db, base.id);
+  else {
     const entity = await findSnapshotEntity(db, base.id, options.entityId);
     if (entity) state.set(entity.id, entity);
   }

@@ -13,6 +13,7 @@ import {
   startPrivateNats,
   tinyWorld,
   uniqueCampaignId,
+  waitUntil,
 } from '@lorekeeper/testing';
 import { sql } from 'kysely';
 import { runCli } from '../test/run-cli';
@@ -29,7 +30,10 @@ beforeAll(async () => {
   db = await createTestDatabase('replay');
   natsServer = await startPrivateNats();
   env = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
-  services = [await spawnService('session-service', env), await spawnService('persistence-worker', env)];
+  // A replay snapshot every few events (the history saves often): the answers below fold from the
+  // worker's snapshots, which hold only what changed since the one before.
+  const worker = { ...env, SNAPSHOT_EVERY_EVENTS: '8' };
+  services = [await spawnService('session-service', env), await spawnService('persistence-worker', worker)];
   nats = await connect({ servers: natsServer.url });
   redis = await connectRedis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   client = new LorekeeperClient(nats);
@@ -102,8 +106,22 @@ describe('lorekeeper state, diff and verify on a recorded history', () => {
       const reply = await client.append(campaignId, sessionId, historyEvent(i));
       head = reply.results[reply.results.length - 1]?.seq ?? head;
       if (i === 7 || i === 19 || i === 33) captured.set(head, await client.listEntities(campaignId));
+      // A flush, after which the worker takes a snapshot when one is due.
+      if (i % 4 === 3) await client.save(campaignId, sessionId);
     }
     await client.save(campaignId, sessionId);
+    // The snapshots are copied after their flushes, beside the session.
+    const chained = db.db
+      .selectFrom('snapshots')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('campaign_id', '=', campaignId)
+      .where('complete', '=', true)
+      .where('base_id', 'is not', null);
+    await waitUntil(
+      async () => Number((await chained.executeTakeFirstOrThrow()).count) >= 4,
+      10_000,
+      'snapshots',
+    );
   });
   afterAll(async () => {
     await deleteCampaignKeys(redis, campaignId);
@@ -111,11 +129,17 @@ describe('lorekeeper state, diff and verify on a recorded history', () => {
 
   it('gives, at several points, exactly the state the service held then', async () => {
     expect(captured.size).toBe(3);
+    const bases: string[] = [];
     for (const [seq, live] of captured) {
       const { code, stdout } = await lorekeeper('state', campaignId, '--at', String(seq), '--json');
       expect(code).toBe(0);
-      const result = JSON.parse(stdout) as { seq: number; entities: (Entity & { transient?: boolean })[] };
+      const result = JSON.parse(stdout) as {
+        seq: number;
+        base: { name: string };
+        entities: (Entity & { transient?: boolean })[];
+      };
       expect(result.seq).toBe(seq);
+      bases.push(result.base.name);
       // The session's live set is what the service can answer for; every one of them must match.
       const liveIds = new Set(live.map((e) => e.id));
       const replayed = persistentOnly(result.entities).filter((e) => liveIds.has(e.id));
@@ -129,6 +153,16 @@ describe('lorekeeper state, diff and verify on a recorded history', () => {
         live.filter((e) => e.kind === 'dialogue').sort(byId),
       );
     }
+    // The later points start from the worker's snapshots, laid over the created world's.
+    expect(bases[0]).toMatch(/^(created|auto-\d+)$/);
+    expect(bases.slice(1).every((name) => name.startsWith('auto-'))).toBe(true);
+    const chained = await db.db
+      .selectFrom('snapshots')
+      .select('name')
+      .where('campaign_id', '=', campaignId)
+      .where('base_id', 'is not', null)
+      .execute();
+    expect(chained.map((row) => row.name)).toEqual(expect.arrayContaining(bases.slice(1)));
   });
 
   it('answers for one entity, by stream id and by time as well as by seq', async () => {

@@ -23,6 +23,11 @@ import { toSnapshot } from './snapshot.table';
  *    every entity written or deleted since the copy began (the caller, the only writer of the
  *    campaign's entities, knows which), and marks the snapshot complete at that checkpoint. An entity
  *    nobody wrote since the copy began was the same in its chunk as it is at the checkpoint.
+ *
+ * A copy with a base (migration 0014) goes the same way over fewer entities: those the archive's events
+ * since the base's seq are about (`entitiesArchivedAfter`), since an entity changes only through its own
+ * events. Each is copied as it is, or as a removal row when it is gone, and so are the flushes' changes
+ * at completion.
  */
 
 /** How a long copy shares Postgres: chunks of `chunkRows` entities, resting `restRatio` times as long as each took. */
@@ -41,10 +46,15 @@ export interface CopyChanges {
 }
 
 /**
- * Start a copy: drop whatever earlier copies of the campaign never completed (a worker that crashed or
- * stopped mid-copy), then write the new copy's header. Returns the snapshot's id.
+ * Start a copy, of every entity or, given a `baseId`, of what changed since that complete snapshot:
+ * drop whatever earlier copies of the campaign never completed (a worker that crashed or stopped
+ * mid-copy), then write the new copy's header. Returns the snapshot's id.
  */
-export async function beginSnapshotCopy(db: Kysely<Database>, campaignId: string): Promise<number> {
+export async function beginSnapshotCopy(
+  db: Kysely<Database>,
+  campaignId: string,
+  baseId: number | null = null,
+): Promise<number> {
   const leftovers = await db
     .selectFrom('snapshots')
     .select('id')
@@ -60,6 +70,7 @@ export async function beginSnapshotCopy(db: Kysely<Database>, campaignId: string
       name: `copying-${randomUUID()}`,
       seq: 0,
       entity_count: 0,
+      base_id: baseId,
       complete: false,
     })
     .returning('id')
@@ -67,18 +78,27 @@ export async function beginSnapshotCopy(db: Kysely<Database>, campaignId: string
   return header.id;
 }
 
-/** Copy every entity of the campaign into the snapshot, a chunk per statement, paced. Returns how many. */
+/**
+ * Copy into the snapshot every entity of the campaign or, given `only`, those of these ids (distinct),
+ * each gone one as a removal row: a chunk per statement, paced. Returns the rows copied.
+ */
 export async function copyEntitiesPaced(
   db: Kysely<Database>,
   campaignId: string,
   snapshotId: number,
   pacing: SnapshotPacing,
+  only?: readonly string[],
 ): Promise<number> {
+  if (only) {
+    const chunks = chunksOf(only, pacing.chunkRows);
+    return paced(pacing, async () => {
+      const next = chunks.next();
+      if (next.done) return { rows: 0, last: true };
+      return { rows: await copyListedEntities(db, campaignId, snapshotId, next.value), last: false };
+    });
+  }
   let after = '';
-  let total = 0;
-  for (;;) {
-    pacing.signal?.throwIfAborted();
-    const started = performance.now();
+  return paced(pacing, async () => {
     // The chunk is read once (a CTE referenced twice), inserted, and its size and last id returned.
     const { rows } = await sql<{ copied: number; last: string | null }>`
       with chunk as (
@@ -92,19 +112,65 @@ export async function copyEntitiesPaced(
       )
       select count(*)::int as copied, max(id) as last from chunk`.execute(db);
     const chunk = rows[0];
-    if (!chunk || chunk.copied === 0 || chunk.last === null) return total;
-    total += chunk.copied;
+    if (!chunk || chunk.copied === 0 || chunk.last === null) return { rows: 0, last: true };
     after = chunk.last;
-    if (chunk.copied < pacing.chunkRows) return total;
+    return { rows: chunk.copied, last: chunk.copied < pacing.chunkRows };
+  });
+}
+
+/** Run `chunk` until it says it was the last, resting between chunks as `pacing` says. Returns the rows. */
+async function paced(
+  pacing: SnapshotPacing,
+  chunk: () => Promise<{ readonly rows: number; readonly last: boolean }>,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    pacing.signal?.throwIfAborted();
+    const started = performance.now();
+    const { rows, last } = await chunk();
+    total += rows;
+    if (last) return total;
     const rest = (performance.now() - started) * pacing.restRatio;
     await new Promise((resolve) => setTimeout(resolve, rest));
   }
 }
 
 /**
+ * Every entity an archived event past `seq` is about, in id order: all that can differ from the state
+ * at `seq` (the archive may reach past the checkpoint; copying an entity its flush has not written yet
+ * only copies it unchanged).
+ */
+export async function entitiesArchivedAfter(
+  db: Kysely<Database>,
+  campaignId: string,
+  seq: number,
+): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select distinct e.id from event_chunks c, unnest(c.entity_ids) as e(id)
+     where c.campaign_id = ${campaignId} and c.last_seq > ${seq}
+     order by e.id`.execute(db);
+  return rows.map((row) => row.id);
+}
+
+/** Copy the listed entities (distinct ids) into a snapshot: each as it is, or a removal row if it is gone. */
+async function copyListedEntities(
+  db: Kysely<Database>,
+  campaignId: string,
+  snapshotId: number,
+  ids: readonly string[],
+): Promise<number> {
+  const copied = await sql`
+    insert into snapshot_entities (snapshot_id, id, kind, version, state)
+    select ${snapshotId}::bigint, i.id, e.kind, e.version, e.state
+      from unnest(${ids}::text[]) as i(id)
+      left join entities e on e.campaign_id = ${campaignId} and e.id = i.id`.execute(db);
+  return Number(copied.numAffectedRows ?? 0n);
+}
+
+/**
  * Make the copy consistent at the campaign's checkpoint and mark it complete, in one short REPEATABLE
- * READ transaction: every changed entity is copied again as the checkpoint has it (or left out, if it
- * is gone). `copied` is what copyEntitiesPaced returned; `name` names the snapshot after its seq.
+ * READ transaction: every changed entity is copied again as the checkpoint has it (if it is gone, left
+ * out, or a removal row in a copy with a base). `copied` is what copyEntitiesPaced returned; `name` names the snapshot after its seq.
  * Returns undefined, changing nothing, when the checkpoint is past `changes.throughSeq` (a flush
  * committed that `changes` does not hold yet: try again once it does). Throws if the header is gone.
  */
@@ -122,6 +188,11 @@ export async function completeSnapshotCopy(
     .execute(async (trx) => {
       const checkpoint = await readCheckpoint(trx, campaignId);
       if (checkpoint.seq > changes.throughSeq) return undefined;
+      const header = await trx
+        .selectFrom('snapshots')
+        .select('base_id')
+        .where('id', '=', snapshotId)
+        .executeTakeFirst();
       let count = copied;
       for (const ids of chunksOf([...changes.ids])) {
         const removed = await trx
@@ -129,7 +200,10 @@ export async function completeSnapshotCopy(
           .where('snapshot_id', '=', snapshotId)
           .where('id', '=', sql<string>`any(${ids}::text[])`)
           .executeTakeFirst();
-        const added = await copyEntities(trx, campaignId, snapshotId, ids);
+        const added =
+          header?.base_id == null
+            ? await copyEntities(trx, campaignId, snapshotId, ids)
+            : await copyListedEntities(trx, campaignId, snapshotId, ids);
         count += added - Number(removed.numDeletedRows);
       }
       const row = await trx

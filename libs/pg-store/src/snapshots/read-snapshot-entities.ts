@@ -1,5 +1,6 @@
 import type { Entity } from '@lorekeeper/domain';
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Database } from '../database';
 import type { Snapshot } from './snapshot.table';
 import { toSnapshot } from './snapshot.table';
@@ -23,12 +24,21 @@ export async function findSnapshotAtOrBefore(
   return row && toSnapshot(row);
 }
 
-/** A snapshot's entities in pages of `batchSize`, ordered by id (keyset pagination, flat memory). */
-export async function* streamSnapshotEntities(
+/** A snapshot's row for an entity gone by its seq (only a snapshot with a base holds these). */
+export interface RemovedEntity {
+  readonly id: string;
+  readonly removed: true;
+}
+
+/**
+ * A snapshot's own rows in pages of `batchSize`, ordered by id (keyset pagination, flat memory): for one
+ * with no base, every entity; for one with a base, only what changed since it (see loadSnapshotState).
+ */
+export async function* streamSnapshotRows(
   db: Kysely<Database>,
   snapshotId: number,
   batchSize = 5_000,
-): AsyncGenerator<Entity[], void, undefined> {
+): AsyncGenerator<(Entity | RemovedEntity)[], void, undefined> {
   let after: string | undefined;
   for (;;) {
     let query = db
@@ -40,23 +50,102 @@ export async function* streamSnapshotEntities(
     if (after !== undefined) query = query.where('id', '>', after);
     const rows = await query.execute();
     if (rows.length === 0) return;
-    yield rows.map((row) => ({ id: row.id, kind: row.kind, version: row.version, state: row.state }));
+    yield rows.map(toEntity);
     if (rows.length < batchSize) return;
     after = rows[rows.length - 1]?.id;
   }
 }
 
-/** One entity as a snapshot holds it, or undefined when it did not exist then. */
+/** The entities of a snapshot with no base (the `created` one, say) in pages: see streamSnapshotRows. */
+export async function* streamSnapshotEntities(
+  db: Kysely<Database>,
+  snapshotId: number,
+  batchSize = 5_000,
+): AsyncGenerator<Entity[], void, undefined> {
+  for await (const page of streamSnapshotRows(db, snapshotId, batchSize)) {
+    yield page.filter((row): row is Entity => !('removed' in row));
+  }
+}
+
+function toEntity(row: {
+  id: string;
+  kind: string | null;
+  version: number | null;
+  state: unknown;
+}): Entity | RemovedEntity {
+  if (row.kind === null || row.version === null) return { id: row.id, removed: true };
+  return { id: row.id, kind: row.kind, version: row.version, state: row.state };
+}
+/**
+ * One entity as a snapshot's state has it (the latest of its chain holding it), or undefined when it did
+ * not exist then.
+ */
 export async function findSnapshotEntity(
   db: Kysely<Database>,
   snapshotId: number,
   entityId: string,
 ): Promise<Entity | undefined> {
-  const row = await db
+  const chain = await snapshotChain(db, snapshotId);
+  const rows = await db
     .selectFrom('snapshot_entities')
-    .select(['id', 'kind', 'version', 'state'])
-    .where('snapshot_id', '=', snapshotId)
+    .select(['snapshot_id', 'id', 'kind', 'version', 'state'])
+    .where(
+      'snapshot_id',
+      'in',
+      chain.map((link) => link.id),
+    )
     .where('id', '=', entityId)
-    .executeTakeFirst();
-  return row && { id: row.id, kind: row.kind, version: row.version, state: row.state };
+    .execute();
+  // The latest of the chain that holds it decides.
+  const position = new Map(chain.map((link, i) => [link.id, i]));
+  const row = rows.sort((a, b) => (position.get(b.snapshot_id) ?? 0) - (position.get(a.snapshot_id) ?? 0))[0];
+  if (!row) return undefined;
+  const entity = toEntity(row);
+  return 'removed' in entity ? undefined : entity;
+}
+
+/** A snapshot of the chain that makes up one snapshot's state: the one with no base first. */
+export interface SnapshotLink {
+  readonly id: number;
+  readonly seq: number;
+  /** Rows it holds. */
+  readonly rows: number;
+  readonly baseId: number | null;
+}
+
+/**
+ * The snapshots whose rows make up `snapshotId`'s state, oldest first: the one holding every entity,
+ * then each holding what changed since the one before, ending with `snapshotId` itself.
+ */
+export async function snapshotChain(db: Kysely<Database>, snapshotId: number): Promise<SnapshotLink[]> {
+  const { rows } = await sql<{ id: number; seq: number; rows: number; base_id: number | null }>`
+    with recursive chain as (
+      select id, seq, entity_count, base_id, 0 as depth from snapshots where id = ${snapshotId}
+      union all
+      select s.id, s.seq, s.entity_count, s.base_id, c.depth + 1
+        from snapshots s join chain c on s.id = c.base_id
+    )
+    select id, seq, entity_count as rows, base_id from chain order by depth desc`.execute(db);
+  return rows.map((row) => ({ id: row.id, seq: row.seq, rows: row.rows, baseId: row.base_id }));
+}
+
+/**
+ * A snapshot's state: its chain's rows laid over one another in order, so an entity ends as the
+ * latest snapshot holding it has it, and one a later snapshot removed is gone. Every page of the full
+ * snapshot is read by keyset pagination, the (smaller) later ones likewise.
+ */
+export async function loadSnapshotState(
+  db: Kysely<Database>,
+  snapshotId: number,
+): Promise<Map<string, Entity>> {
+  const state = new Map<string, Entity>();
+  for (const link of await snapshotChain(db, snapshotId)) {
+    for await (const page of streamSnapshotRows(db, link.id)) {
+      for (const row of page) {
+        if ('removed' in row) state.delete(row.id);
+        else state.set(row.id, row);
+      }
+    }
+  }
+  return state;
 }

@@ -1,16 +1,22 @@
 import type { Entity } from '@lorekeeper/domain';
+import type { Snapshot } from '../index';
 import {
   advanceCheckpoint,
+  archiveEvents,
   beginSnapshotCopy,
   completeSnapshotCopy,
   copyEntitiesPaced,
   createSnapshot,
   deleteEntities,
   dropSnapshot,
+  entitiesArchivedAfter,
   findSnapshotAtOrBefore,
+  findSnapshotEntity,
   insertCampaign,
   insertEntities,
   listSnapshots,
+  loadSnapshotState,
+  snapshotChain,
   upsertEntities,
 } from '../index';
 import { createTestDatabase, type TestDatabase } from '@lorekeeper/testing';
@@ -71,14 +77,33 @@ describe('snapshots', () => {
       });
     });
 
-    /** One flush: `change` upserts and deletes, the checkpoint moved on by one. Returns what it wrote. */
-    async function flush(upserts: Entity[], deletes: string[] = []) {
+    /**
+     * One flush: `change` upserts and deletes, the checkpoint moved on by one or, with `archive`, by
+     * an event archived for each entity it wrote. Returns what it wrote.
+     */
+    async function flush(upserts: Entity[], deletes: string[] = [], archive = false) {
       const from = checkpoint;
-      const to = { seq: from.seq + 1, streamId: `1-${from.seq + 1}` };
+      const events = archive ? upserts.length + deletes.length : 1;
+      const to = { seq: from.seq + events, streamId: `1-${from.seq + events}` };
       await test.db.transaction().execute(async (trx) => {
         expect(await advanceCheckpoint(trx, 'c2', from, to)).toBe(true);
         await upsertEntities(trx, 'c2', upserts);
         await deleteEntities(trx, 'c2', deletes);
+        if (!archive) return;
+        const written = [...upserts.map((e) => e.id), ...deletes];
+        await archiveEvents(
+          trx,
+          'c2',
+          written.map((entityId, i) => ({
+            seq: from.seq + 1 + i,
+            streamId: `1-${from.seq + 1 + i}`,
+            type: 'test.changed',
+            entityId,
+            version: 1,
+            data: {},
+            meta: { sessionId: 's', batchId: `b${to.seq}`, at: new Date(0).toISOString() },
+          })),
+        );
       });
       checkpoint = to;
       return [...upserts.map((e) => e.id), ...deletes];
@@ -135,6 +160,59 @@ describe('snapshots', () => {
       expect(snapshot).toMatchObject({ name: 'auto-21', seq: 21, entityCount: now.length });
       expect(await stateOf(snapshotId)).toEqual(now);
       expect(await listSnapshots(test.db, 'c2')).toEqual([snapshot]);
+    });
+
+    it('of what changed since a base, laid over it, hold the state they complete at, removals included', async () => {
+      const base = (await findSnapshotAtOrBefore(test.db, 'c2', checkpoint.seq)) as Snapshot;
+      expect(base).toMatchObject({ seq: checkpoint.seq, baseId: null });
+      const changed = (id: string, name: string): Entity => ({
+        ...region(id),
+        version: 7,
+        state: { name, neighbors: [] },
+      });
+      // Archived after the base, before the copy: a change, a removal, a new entity.
+      await flush([changed('r03', 'three'), region('n1')], ['region:r04'], true);
+      const changes = { ids: new Set<string>(), throughSeq: checkpoint.seq };
+      const snapshotId = await beginSnapshotCopy(test.db, 'c2', base.id);
+      const only = await entitiesArchivedAfter(test.db, 'c2', base.seq);
+      expect(only).toEqual(['n1', 'r03', 'r04'].map((id) => `region:${id}`));
+      const copying = copyEntitiesPaced(test.db, 'c2', snapshotId, { chunkRows: 1, restRatio: 2 }, only);
+      // While it copies: another change, the new entity removed again, one more created.
+      (await flush([changed('r05', 'five'), region('n2')], ['region:n1'], true)).forEach((id) =>
+        changes.ids.add(id),
+      );
+      changes.throughSeq = checkpoint.seq;
+      const copied = await copying;
+      const delta = await completeSnapshotCopy(
+        test.db,
+        'c2',
+        snapshotId,
+        copied,
+        changes,
+        (seq) => `auto-${seq}`,
+      );
+
+      // One row per entity changed or removed since the base, nothing for the rest.
+      expect(delta).toMatchObject({ seq: checkpoint.seq, baseId: base.id, entityCount: 5 });
+      expect((await stateOf(snapshotId)).map((row) => [row.id, row.version])).toEqual([
+        ['region:n1', null],
+        ['region:n2', 0],
+        ['region:r03', 7],
+        ['region:r04', null],
+        ['region:r05', 7],
+      ]);
+      expect(await snapshotChain(test.db, snapshotId)).toEqual([
+        { id: base.id, seq: base.seq, rows: base.entityCount, baseId: null },
+        { id: snapshotId, seq: checkpoint.seq, rows: 5, baseId: base.id },
+      ]);
+      const state = [...(await loadSnapshotState(test.db, snapshotId)).values()].sort((a, b) =>
+        a.id < b.id ? -1 : 1,
+      );
+      expect(state).toEqual(await current());
+      expect(await findSnapshotEntity(test.db, snapshotId, 'region:r03')).toEqual(changed('r03', 'three'));
+      expect(await findSnapshotEntity(test.db, snapshotId, 'region:r04')).toBeUndefined();
+      expect(await findSnapshotEntity(test.db, snapshotId, 'region:r10')).toMatchObject({ id: 'region:r10' });
+      expect(await findSnapshotEntity(test.db, base.id, 'region:r04')).toMatchObject({ id: 'region:r04' });
     });
 
     it('are dropped by the next copy when one never completed, and seen by no reader meanwhile', async () => {
