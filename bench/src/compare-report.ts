@@ -126,7 +126,7 @@ export function snapshotShares(rows: readonly ContenderRow[]): string[] {
     return `${r.contender.name}: ${holding} of ${r.blocks.length} round(s); PG rows / 1,000 events by round ${byRound.join(', ')}`;
   });
   return [
-    `90% steps that held a replay snapshot's copy of the live world (one comes due every SNAPSHOT_EVERY_EVENTS, ` +
+    `90% steps that held a replay snapshot's copy (one comes due every SNAPSHOT_EVERY_EVENTS, ` +
       `100,000 by default, so a step holds one by chance; its rows are in the PG rows column above and its ` +
       `Postgres CPU in the postgres column): ${shares.join('; ')}.`,
     '',

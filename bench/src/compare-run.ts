@@ -45,8 +45,9 @@ export interface BlockResult {
   /** Postgres rows written over the same span. */
   readonly rowsWritten: number;
   /**
-   * Of those, a replay snapshot's (Lorekeeper only): one every SNAPSHOT_EVERY_EVENTS copies the live
-   * world, so whether a step holds one is chance and moves its rows and Postgres CPU between rounds.
+   * Of those, a replay snapshot's (Lorekeeper only): one every SNAPSHOT_EVERY_EVENTS copies what
+   * changed since the last (now and then the whole world), so whether a step holds one is chance and
+   * moves its rows and Postgres CPU between rounds.
    */
   readonly snapshotRowsWritten?: number;
   /** How long after the 90% step its last event took to become durable (0 for contenders without a worker). */

@@ -39,7 +39,7 @@ export interface Prepared {
   readonly settle: () => Promise<void>;
   /** Postgres rows written for this contender's campaign so far. */
   readonly rowsWritten: () => Promise<number>;
-  /** Of those, the rows of replay snapshots (a copy of the live world); absent where there are none. */
+  /** Of those, the rows of replay snapshots; absent where there are none. */
   readonly snapshotRowsWritten?: () => Promise<number>;
   /** What it keeps in Redis for this campaign now; absent for a contender that does not use Redis. */
   readonly redisFootprint?: () => Promise<RedisFootprint>;

@@ -28,8 +28,8 @@ const PACING = { chunkRows: 5_000, restRatio: 3 };
 const COMPLETION = { attempts: 50, pauseMs: 100 };
 
 /**
- * While the campaign catches up a backlog, a snapshot that came due waits until it is this many
- * intervals overdue.
+ * While the campaign catches up a backlog, a snapshot that came due waits until this many intervals of
+ * a full copy (SNAPSHOT_EVERY_EVENTS, or the full copy's rows if more) have passed since the last.
  */
 const CATCH_UP_DEFERRAL = 2;
 
@@ -139,7 +139,7 @@ export class ReplaySnapshots {
    * A flush committed `batch` (or found nothing to write): count what it changed into a copy under way,
    * or take a snapshot if one is due and none is being taken. Call it for every flush of the campaign,
    * as soon as it commits. `behind`: the campaign is catching up a backlog, so a snapshot that came due
-   * waits (up to CATCH_UP_DEFERRAL intervals) for a flush once it caught up.
+   * waits (up to CATCH_UP_DEFERRAL full intervals) for a flush once it caught up.
    */
   afterFlush(batch: FlushedBatch, behind = false): void {
     this.changes?.record(batch);
@@ -181,9 +181,10 @@ export class ReplaySnapshots {
       const interval = base ? every : Math.max(every, last.fullRows);
       if (since < interval) return;
       // A copy beside a catch-up takes Postgres time the backlog needs (bench/results/NOTES.md): it
-      // waits until the campaign caught up, or for one more interval, so a worker that stays behind
-      // still takes its snapshots.
-      if (behind && since < CATCH_UP_DEFERRAL * interval) {
+      // waits until the campaign caught up, or until twice a full copy's interval passed, so a worker
+      // that stays behind still takes its snapshots. A copy of what changed waits as long: small as it
+      // is, it would come due every few seconds of a catch-up.
+      if (behind && since < CATCH_UP_DEFERRAL * Math.max(every, last.fullRows)) {
         if (!this.deferred) {
           this.deferred = true;
           this.deps.logger.info(

@@ -182,19 +182,23 @@ export async function completeSnapshotCopy(
   changes: CopyChanges,
   name: (seq: number) => string,
 ): Promise<Snapshot | undefined> {
+  // Taken before the transaction reads anything: a flush counted later would otherwise be copied again
+  // as the transaction's older checkpoint has it (right, but a row more than the snapshot needs).
+  const changed = [...changes.ids];
+  const throughSeq = changes.throughSeq;
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
       const checkpoint = await readCheckpoint(trx, campaignId);
-      if (checkpoint.seq > changes.throughSeq) return undefined;
+      if (checkpoint.seq > throughSeq) return undefined;
       const header = await trx
         .selectFrom('snapshots')
         .select('base_id')
         .where('id', '=', snapshotId)
         .executeTakeFirst();
       let count = copied;
-      for (const ids of chunksOf([...changes.ids])) {
+      for (const ids of chunksOf(changed)) {
         const removed = await trx
           .deleteFrom('snapshot_entities')
           .where('snapshot_id', '=', snapshotId)
