@@ -13,6 +13,7 @@ import {
   insertSnapshot,
 } from '@lorekeeper/pg-store';
 import type { Kysely, Transaction } from 'kysely';
+import { sql } from 'kysely';
 import { CommandFailedError } from '../errors';
 
 /** A verified export, ready to be written under `campaignId`. */
@@ -83,6 +84,18 @@ async function inCreatingTransaction(
     }
     throw error;
   }
+  await analyzeImported(db);
+}
+
+/**
+ * Fresh planner statistics for the tables an import fills, as after any bulk load: paged reads (an
+ * export, `verify`) walk a campaign by id, and on a table Postgres has no statistics for yet it sorted
+ * the rest of the campaign for every page, 2 s a page for 1,000,000 entities (bench/results/NOTES.md),
+ * until autovacuum's analyze came round. ANALYZE reads a sample and blocks neither reads nor writes; a
+ * role that does not own a table gets a warning for it, not an error.
+ */
+async function analyzeImported(db: Kysely<Database>): Promise<void> {
+  await sql`analyze entities, snapshot_entities, event_chunks, event_entity_ranges`.execute(db);
 }
 
 async function* pages<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
