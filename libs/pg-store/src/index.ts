@@ -101,14 +101,13 @@ export {
 export { CREATED_SNAPSHOT, createInitialSnapshot, createSnapshot } from './snapshots/create-snapshot';
 export { listSnapshots } from './snapshots/list-snapshots';
 export { insertSnapshot } from './snapshots/insert-snapshot';
-export type { RemovedEntity, SnapshotLink } from './snapshots/read-snapshot-entities';
+export type { SnapshotLink } from './snapshots/read-snapshot-entities';
 export {
   findSnapshotAtOrBefore,
   findSnapshotEntity,
   loadSnapshotState,
   snapshotChain,
   streamSnapshotEntities,
-  streamSnapshotRows,
 } from './snapshots/read-snapshot-entities';
 
 export type {

@@ -170,9 +170,10 @@ async function copyListedEntities(
 /**
  * Make the copy consistent at the campaign's checkpoint and mark it complete, in one short REPEATABLE
  * READ transaction: every changed entity is copied again as the checkpoint has it (if it is gone, left
- * out, or a removal row in a copy with a base). `copied` is what copyEntitiesPaced returned; `name` names the snapshot after its seq.
- * Returns undefined, changing nothing, when the checkpoint is past `changes.throughSeq` (a flush
- * committed that `changes` does not hold yet: try again once it does). Throws if the header is gone.
+ * out, or a removal row in a copy with a base). `copied` is what copyEntitiesPaced returned; `name`
+ * names the snapshot after its seq. Returns undefined, changing nothing, when the checkpoint is past
+ * `changes.throughSeq` (a flush committed that `changes` does not hold yet: try again once it does).
+ * Throws if the header is gone.
  */
 export async function completeSnapshotCopy(
   db: Kysely<Database>,

@@ -25,20 +25,20 @@ export async function findSnapshotAtOrBefore(
 }
 
 /** A snapshot's row for an entity gone by its seq (only a snapshot with a base holds these). */
-export interface RemovedEntity {
+interface RemovedEntity {
   readonly id: string;
   readonly removed: true;
 }
 
 /**
- * A snapshot's own rows in pages of `batchSize`, ordered by id (keyset pagination, flat memory): for one
- * with no base, every entity; for one with a base, only what changed since it (see loadSnapshotState).
+ * The entities of a snapshot with no base (the `created` one, say) in pages of `batchSize`, ordered by
+ * id (keyset pagination, flat memory). For a snapshot's whole state, chain and all, see loadSnapshotState.
  */
-export async function* streamSnapshotRows(
+export async function* streamSnapshotEntities(
   db: Kysely<Database>,
   snapshotId: number,
   batchSize = 5_000,
-): AsyncGenerator<(Entity | RemovedEntity)[], void, undefined> {
+): AsyncGenerator<Entity[], void, undefined> {
   let after: string | undefined;
   for (;;) {
     let query = db
@@ -50,20 +50,9 @@ export async function* streamSnapshotRows(
     if (after !== undefined) query = query.where('id', '>', after);
     const rows = await query.execute();
     if (rows.length === 0) return;
-    yield rows.map(toEntity);
+    yield rows.map(toEntity).filter((row): row is Entity => !('removed' in row));
     if (rows.length < batchSize) return;
     after = rows[rows.length - 1]?.id;
-  }
-}
-
-/** The entities of a snapshot with no base (the `created` one, say) in pages: see streamSnapshotRows. */
-export async function* streamSnapshotEntities(
-  db: Kysely<Database>,
-  snapshotId: number,
-  batchSize = 5_000,
-): AsyncGenerator<Entity[], void, undefined> {
-  for await (const page of streamSnapshotRows(db, snapshotId, batchSize)) {
-    yield page.filter((row): row is Entity => !('removed' in row));
   }
 }
 
@@ -78,6 +67,7 @@ function toEntity(row: SnapshotEntityRow): Entity | RemovedEntity {
   if (row.kind === null || row.version === null) return { id: row.id, removed: true };
   return { id: row.id, kind: row.kind, version: row.version, state: row.state };
 }
+
 /**
  * One entity as a snapshot's state has it (the latest of its chain holding it), or undefined when it did
  * not exist then.
