@@ -15,6 +15,11 @@ export interface ReplayOptions {
   readonly registry?: DomainRegistry;
   /** Replay one entity only: its row of the base snapshot and its own events (an index lookup). */
   readonly entityId?: string;
+  /**
+   * Fold from the campaign's first snapshot (seq 0, the created world), not the nearest one: a later
+   * snapshot is copied from the entities table, so a fault in a row it copied would be in it too.
+   */
+  readonly fromStart?: boolean;
   /** Archived events read per query. */
   readonly pageSize?: number;
   /** Called after each page with the events folded so far and the total to fold. */
@@ -56,7 +61,7 @@ export async function replayTo(
   // The archive may reach past the checkpoint (a flush for a major event archives only).
   const archived = (await readPosition(db, campaignId)).archived;
   const seq = Math.min(atSeq, archived.seq);
-  const base = await findSnapshotAtOrBefore(db, campaignId, seq);
+  const base = await findSnapshotAtOrBefore(db, campaignId, options.fromStart ? 0 : seq);
   if (!base) {
     throw new LorekeeperError(
       'INTERNAL',

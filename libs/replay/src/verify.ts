@@ -37,7 +37,8 @@ export interface VerifyOptions extends Pick<ReplayOptions, 'onProgress'> {
 }
 
 /**
- * Fold every archived event from the campaign's first snapshot and compare the result with Postgres at
+ * Fold every archived event from the campaign's first snapshot (never a later one: those are copies of
+ * the entities table, faults and all) and compare the result with Postgres at
  * its checkpoint, entity by entity, in one REPEATABLE READ snapshot so the worker may keep committing.
  * With `redis` and a live session, also fold the stream past the checkpoint and compare Redis's
  * persistent live entities at the stream head. Throws CAMPAIGN_NOT_FOUND.
@@ -90,6 +91,7 @@ async function foldDurable(
   try {
     const replayed = await replayTo(db, campaignId, checkpoint.seq, {
       registry,
+      fromStart: true,
       ...(onProgress && { onProgress }),
     });
     return { replayed, checkpointSeq: checkpoint.seq };

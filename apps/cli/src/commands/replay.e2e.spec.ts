@@ -5,6 +5,7 @@ import { LorekeeperClient } from '@lorekeeper/client';
 import type { Entity } from '@lorekeeper/domain';
 import { referenceRegistry } from '@lorekeeper/domain';
 import type { Redis } from '@lorekeeper/redis-store';
+import { createSnapshot } from '@lorekeeper/pg-store';
 import { campaignKeys, connectRedis, deleteCampaignKeys } from '@lorekeeper/redis-store';
 import type { ServerProcess, ServiceProcess, TestDatabase } from '@lorekeeper/testing';
 import {
@@ -286,6 +287,11 @@ describe('lorekeeper state, diff and verify on a recorded history', () => {
         changes: [expect.objectContaining({ field: 'state.xp', before: 123456 })],
       }),
     ]);
+    // A snapshot taken now copies the corrupted row; verify folds from the created world, not from it.
+    await createSnapshot(db.db, campaignId, 'after the corruption');
+    const again = JSON.parse((await lorekeeper('verify', campaignId, '--json')).stdout) as typeof report;
+    expect(again.ok).toBe(false);
+    expect(again.postgres.mismatches.map((m) => m.entityId)).toEqual(['player:alice']);
   });
 
   it('treats a point that names nothing as a usage error (exit 2)', async () => {
