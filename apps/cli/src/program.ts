@@ -7,6 +7,7 @@ import { registerDeadLettersCommand } from './commands/dead-letters';
 import { registerStateCommand } from './commands/state';
 import { registerDiffCommand } from './commands/diff';
 import { registerVerifyCommand } from './commands/verify';
+import { registerSnapshotsCommand } from './commands/snapshots';
 
 /**
  * The `lorekeeper` command tree. Each command lives in its own file under commands/ and registers itself
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
   const program = new Command('lorekeeper')
     .description(
       'Operate and debug Lorekeeper: migrations, the event log, any past state, verification of the ' +
-        'stores against the log, live streams, dead letters, and world export and import.',
+        'stores against the log, live streams, dead letters, snapshots, and world export and import.',
     )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
@@ -44,5 +45,6 @@ Examples:
   registerStateCommand(program);
   registerDiffCommand(program);
   registerVerifyCommand(program);
+  registerSnapshotsCommand(program);
   return program;
 }
