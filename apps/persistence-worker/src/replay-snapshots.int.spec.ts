@@ -15,6 +15,7 @@ import type { FlushBatch } from './campaign-fold';
 import { flushCampaign } from './flush';
 import type { FlushedBatch } from './replay-snapshots';
 import { CopySlots, ReplaySnapshots } from './replay-snapshots';
+import { createWorkerMetrics } from './ops/metrics';
 
 /** A flush that reached `seq` and wrote nothing: all a copy not yet under way needs to hear. */
 const flushedTo = (seq: number): FlushedBatch => ({
@@ -49,6 +50,7 @@ describe('replay snapshots of several campaigns', () => {
       config: loadConfig({ ...process.env, DATABASE_URL: test.url, SNAPSHOT_EVERY_EVENTS: '20' }),
       db: test.db,
       logger: pino({ level: 'silent' }),
+      metrics: createWorkerMetrics(),
     };
     const slots = new CopySlots(1);
     const first = new ReplaySnapshots(deps, 'c1', slots);
@@ -82,6 +84,7 @@ describe('replay snapshots of several campaigns', () => {
       config: loadConfig({ ...process.env, DATABASE_URL: test.url, SNAPSHOT_EVERY_EVENTS: '20' }),
       db: test.db,
       logger: pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line).msg) }),
+      metrics: createWorkerMetrics(),
     };
     const snapshots = new ReplaySnapshots(deps, 'c5');
     /** A flush to `seq` (the checkpoint moved there), then every snapshot of the campaign by name. */
@@ -114,6 +117,7 @@ describe('replay snapshots of several campaigns', () => {
       config: loadConfig({ ...process.env, DATABASE_URL: test.url, SNAPSHOT_EVERY_EVENTS: '1' }),
       db: test.db,
       logger: pino({ level: 'silent' }),
+      metrics: createWorkerMetrics(),
     });
     const checkpoints = new Map<string, number>();
 
@@ -163,7 +167,11 @@ describe('replay snapshots of several campaigns', () => {
         .sort((a, b) => (a.id < b.id ? -1 : 1));
 
     it('hold the state at the seq they are named after, though flushes committed between their chunks', async () => {
-      const snapshots = new ReplaySnapshots(deps(), 'c3', new CopySlots(), { chunkRows: 1, restRatio: 4 });
+      const { metrics } = deps();
+      const snapshots = new ReplaySnapshots({ ...deps(), metrics }, 'c3', new CopySlots(), {
+        chunkRows: 1,
+        restRatio: 4,
+      });
       // Every entity renamed in turn, four times, while its chunks (one entity each) are copied.
       const all = tinyWorld.entities;
       for (let i = 0; i < all.length * 4; i += 1) {
@@ -210,10 +218,23 @@ describe('replay snapshots of several campaigns', () => {
         }
       }
       expect(taken.filter((snapshot) => snapshot.baseId === null).length).toBeGreaterThanOrEqual(2);
+      // Counted on /metrics: snapshots by what they hold, and their rows beside the flushes'.
+      const counted = async (holds: string) =>
+        (await metrics.replaySnapshots.get()).values.find(
+          (v) => v.labels.holds === holds && v.labels.outcome === 'taken',
+        )?.value;
+      expect(await counted('every-entity')).toBe(taken.filter((t) => t.baseId === null).length);
+      expect(await counted('changes')).toBe(taken.filter((t) => t.baseId !== null).length);
+      const rows = (await metrics.rowsWritten.get()).values.find((v) => v.labels.kind === 'snapshot')?.value;
+      expect(rows).toBe(taken.reduce((sum, t) => sum + t.entityCount, 0));
     });
 
     it('are dropped when a flush went uncounted (the campaign left this worker and came back)', async () => {
-      const snapshots = new ReplaySnapshots(deps(), 'c4', new CopySlots(), { chunkRows: 1, restRatio: 4 });
+      const { metrics } = deps();
+      const snapshots = new ReplaySnapshots({ ...deps(), metrics }, 'c4', new CopySlots(), {
+        chunkRows: 1,
+        restRatio: 4,
+      });
       const region = tinyWorld.entities.find((e) => e.kind === 'region') as Entity;
       await flushRename('c4', snapshots, region);
       // Another worker's flush, which this one never hears of, then this one's again.
@@ -231,6 +252,9 @@ describe('replay snapshots of several campaigns', () => {
       expect(
         await test.db.selectFrom('snapshots').select('id').where('campaign_id', '=', 'c4').execute(),
       ).toEqual([]);
+      expect((await metrics.replaySnapshots.get()).values).toEqual([
+        expect.objectContaining({ labels: { holds: 'every-entity', outcome: 'failed' }, value: 1 }),
+      ]);
     });
   });
 });

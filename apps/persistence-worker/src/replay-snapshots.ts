@@ -128,7 +128,7 @@ export class ReplaySnapshots {
   private deferred = false;
 
   constructor(
-    private readonly deps: Pick<WorkerDeps, 'config' | 'db' | 'logger'>,
+    private readonly deps: Pick<WorkerDeps, 'config' | 'db' | 'logger' | 'metrics'>,
     private readonly campaignId: string,
     /** The worker's, shared by all its campaigns. */
     private readonly slots = new CopySlots(),
@@ -197,7 +197,16 @@ export class ReplaySnapshots {
       this.deferred = false;
       if (!this.slots.take()) return;
       const started = performance.now();
-      const snapshot = await this.copy(changes, base).finally(() => this.slots.give());
+      const holds = base ? 'changes' : 'every-entity';
+      const snapshot = await this.copy(changes, base)
+        .catch((error: unknown) => {
+          const outcome = this.abandon.signal.aborted ? 'abandoned' : 'failed';
+          this.deps.metrics.replaySnapshots.inc({ holds, outcome });
+          throw error;
+        })
+        .finally(() => this.slots.give());
+      this.deps.metrics.replaySnapshots.inc({ holds, outcome: 'taken' });
+      this.deps.metrics.rowsWritten.inc({ kind: 'snapshot' }, snapshot.entityCount);
       this.last = {
         id: snapshot.id,
         seq: snapshot.seq,

@@ -12,6 +12,7 @@ export interface WorkerMetrics {
   readonly ownedCampaigns: Gauge;
   readonly quarantined: Gauge;
   readonly deadLetters: Counter;
+  readonly replaySnapshots: Counter<'holds' | 'outcome'>;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -33,7 +34,9 @@ export function createWorkerMetrics(): WorkerMetrics {
     }),
     rowsWritten: new Counter({
       name: 'lorekeeper_rows_written_total',
-      help: 'Postgres rows written by flushes (entities upserted and deleted, events archived)',
+      help:
+        'Postgres rows written by flushes (entities upserted and deleted, events archived) and by replay ' +
+        'snapshots (kind="snapshot", their entity rows)',
       labelNames: ['kind'],
       registers,
     }),
@@ -68,6 +71,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     deadLetters: new Counter({
       name: 'lorekeeper_dead_letters_total',
       help: 'Entries recorded as dead letters',
+      registers,
+    }),
+    replaySnapshots: new Counter({
+      name: 'lorekeeper_replay_snapshots_total',
+      help: 'Replay snapshots by what they hold (every-entity or changes) and outcome (taken, failed, abandoned)',
+      labelNames: ['holds', 'outcome'],
       registers,
     }),
   };
