@@ -38,15 +38,13 @@ interface LastSnapshot {
   /** Undefined while the campaign has none. */
   readonly id: number | undefined;
   readonly seq: number;
-  /** Rows it holds. */
-  readonly rows: number;
   /** Rows of the snapshot its chain starts from, the one holding every entity. */
   readonly fullRows: number;
   /** Rows of the chain's snapshots after that one: what a replay reads beyond a full copy. */
   readonly laidOverRows: number;
 }
 
-const NO_SNAPSHOT: LastSnapshot = { id: undefined, seq: 0, rows: 0, fullRows: 0, laidOverRows: 0 };
+const NO_SNAPSHOT: LastSnapshot = { id: undefined, seq: 0, fullRows: 0, laidOverRows: 0 };
 
 /** What a flush wrote, as a copy under way needs it. */
 export type FlushedBatch = Pick<FlushBatch, 'from' | 'to' | 'upserts' | 'deletes'>;
@@ -210,7 +208,6 @@ export class ReplaySnapshots {
       this.last = {
         id: snapshot.id,
         seq: snapshot.seq,
-        rows: snapshot.entityCount,
         fullRows: base ? base.fullRows : snapshot.entityCount,
         laidOverRows: base ? base.laidOverRows + snapshot.entityCount : 0,
       };
@@ -247,7 +244,6 @@ export class ReplaySnapshots {
     return {
       id: snapshot.id,
       seq: snapshot.seq,
-      rows: snapshot.entityCount,
       fullRows: full?.rows ?? 0,
       laidOverRows: laidOver.reduce((sum, link) => sum + link.rows, 0),
     };

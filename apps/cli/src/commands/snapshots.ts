@@ -1,10 +1,8 @@
 import { loadConfig } from '@lorekeeper/config';
-import { LorekeeperError } from '@lorekeeper/domain';
-import type { Database, Snapshot } from '@lorekeeper/pg-store';
-import { createSnapshot, findCampaign, listSnapshots } from '@lorekeeper/pg-store';
+import type { Snapshot } from '@lorekeeper/pg-store';
+import { createSnapshot, listSnapshots, readCheckpoint } from '@lorekeeper/pg-store';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { Kysely } from 'kysely';
 import { campaignId } from '../arguments';
 import { table } from '../formats';
 import { createOutput } from '../output';
@@ -50,7 +48,7 @@ Examples:
     .action(async (id: string, options: { readonly json?: boolean }) => {
       const out = createOutput(options.json === true);
       const found = await withStores(loadConfig(), false, async ({ db }) => {
-        await mustExist(db, id);
+        await readCheckpoint(db, id); // throws CAMPAIGN_NOT_FOUND
         return listSnapshots(db, id);
       });
       const names = new Map(found.map((snapshot) => [snapshot.id, snapshot.name]));
@@ -110,11 +108,6 @@ function snapshotName(value: string): string {
       `"${value}" is a name Lorekeeper gives its own snapshots ("created", "auto-…", "copying-…"); choose another.`,
     );
   return value;
-}
-
-async function mustExist(db: Kysely<Database>, id: string): Promise<void> {
-  if (!(await findCampaign(db, id)))
-    throw new LorekeeperError('CAMPAIGN_NOT_FOUND', `campaign ${id} does not exist`, { campaignId: id });
 }
 
 function snapshotJson(snapshot: Snapshot, names: ReadonlyMap<number, string>) {

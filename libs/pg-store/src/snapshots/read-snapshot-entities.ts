@@ -2,6 +2,7 @@ import type { Entity } from '@lorekeeper/domain';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../database';
+import { inReadSnapshot } from '../read-snapshot';
 import type { Snapshot } from './snapshot.table';
 import { toSnapshot } from './snapshot.table';
 
@@ -89,8 +90,11 @@ export async function findSnapshotEntity(
     .where('id', '=', entityId)
     .execute();
   // The latest of the chain that holds it decides.
-  const position = new Map(chain.map((link, i) => [link.id, i]));
-  const row = rows.sort((a, b) => (position.get(b.snapshot_id) ?? 0) - (position.get(a.snapshot_id) ?? 0))[0];
+  const bySnapshot = new Map(rows.map((r) => [r.snapshot_id, r]));
+  const row = chain
+    .map((link) => bySnapshot.get(link.id))
+    .reverse()
+    .find((found) => found !== undefined);
   if (!row) return undefined;
   const entity = toEntity(row);
   return 'removed' in entity ? undefined : entity;
@@ -136,13 +140,10 @@ export async function loadSnapshotState(
   db: Kysely<Database>,
   snapshotId: number,
 ): Promise<Map<string, Entity>> {
-  const chain = await snapshotChain(db, snapshotId);
   const state = new Map<string, Entity>();
-  // A cursor lives in a transaction: the caller's (verify reads in one), or one of its own.
-  const inTransaction = <T>(work: (trx: Kysely<Database>) => Promise<T>) =>
-    db.isTransaction ? work(db) : db.transaction().execute(work);
-  await inTransaction(async (trx) => {
-    for (const link of chain) {
+  // A cursor lives in a transaction: the caller's (verify reads in one), or a read snapshot of its own.
+  await inReadSnapshot(db, async (trx) => {
+    for (const link of await snapshotChain(trx, snapshotId)) {
       await sql`declare snapshot_rows no scroll cursor for
                   select id, kind, version, state from snapshot_entities where snapshot_id = ${link.id}`.execute(
         trx,
