@@ -1,6 +1,6 @@
 import { readCheckpoint, readEvents } from '@lorekeeper/pg-store';
 import { verifyCampaign } from '@lorekeeper/replay';
-import { reportFigures } from '@lorekeeper/testing';
+import { reportFigures, waitUntil } from '@lorekeeper/testing';
 import type { SentBatch } from '../test/faults-load';
 import { SessionHolder, markerCounts, markerKey, offeredRate, sleep, startLoad } from '../test/faults-load';
 import type { FaultRig } from '../test/faults-rig';
@@ -65,8 +65,15 @@ describe('Redis restarted with AOF everysec', () => {
     await sleep(1_000);
     await sys.redisServer.start();
     const restartedAt = Date.now();
-    // Play goes on by itself: the loops keep appending (a new session if the service says so).
+    // Play goes on by itself: the loops keep appending (a new session if the service says so), for 5 s
+    // and until 25 appends sent after the restart were acknowledged (below: more than 20 after the
+    // first), however long the machine takes to reconnect.
     await sleep(5_000);
+    await waitUntil(
+      async () => load.batches.filter((b) => b.outcome === 'acked' && b.sentAt >= restartedAt).length >= 25,
+      30_000,
+      'appends acknowledged after the restart',
+    );
     await load.stop();
 
     const batches = load.batches;

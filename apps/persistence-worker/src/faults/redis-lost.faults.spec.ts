@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint, readEvents, readSyncLog } from '@lorekeeper/pg-store';
 import { verifyCampaign } from '@lorekeeper/replay';
-import { reportFigures } from '@lorekeeper/testing';
+import { reportFigures, waitUntil } from '@lorekeeper/testing';
 import type { SentBatch } from '../test/faults-load';
 import { SessionHolder, markerCounts, markerKey, sleep, startLoad } from '../test/faults-load';
 import type { FaultRig } from '../test/faults-rig';
@@ -54,7 +54,22 @@ async function loseRedisUnderLoad(title: string, lose: (sys: FaultRig) => Promis
   await sleep(3_000);
   const lostAt = Date.now();
   await lose(sys);
+  // Play goes on for 4 s, and until the new session took an append. A loop whose append held a major
+  // event when Redis went learns of the loss only when that append's answer comes: after the service
+  // waited DURABLE_WAIT_MS (5 s) for a durability that cannot come, past the client's own 5 s timeout
+  // and its retry. On a loaded machine the four loops were all in such an append (a CI run under load
+  // failed with no append after the new session).
   await sleep(4_000);
+  await waitUntil(
+    async () => {
+      const restart = session.restarts[0];
+      return (
+        restart !== undefined && load.batches.some((b) => b.outcome === 'acked' && b.sentAt >= restart.at)
+      );
+    },
+    30_000,
+    'an append acknowledged in the new session',
+  );
   await load.stop();
 
   const batches = load.batches;
@@ -109,6 +124,7 @@ async function loseRedisUnderLoad(title: string, lose: (sys: FaultRig) => Promis
     sessionNotFoundReplies: notFound.length,
     sessionRestarts: session.restarts.length,
     newSessionSeq: restartSeq,
+    secondsToNewSession: ((restart?.at ?? Infinity) - lostAt) / 1_000,
     durableAckedBeforeLoss: durableBefore.length,
     durableMajorBeforeLoss: majorsDurable.length,
     durableMissing: durableMissing.length,
