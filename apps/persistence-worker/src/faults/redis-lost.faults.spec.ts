@@ -54,11 +54,11 @@ async function loseRedisUnderLoad(title: string, lose: (sys: FaultRig) => Promis
   await sleep(3_000);
   const lostAt = Date.now();
   await lose(sys);
-  // Play goes on for 4 s, and until the new session took an append. A loop whose append held a major
-  // event when Redis went learns of the loss only when that append's answer comes: after the service
-  // waited DURABLE_WAIT_MS (5 s) for a durability that cannot come, past the client's own 5 s timeout
-  // and its retry. On a loaded machine the four loops were all in such an append (a CI run under load
-  // failed with no append after the new session).
+  // Play goes on for 4 s, and until the new session took an append, however slow the machine. A loop
+  // whose append held a major event when Redis went learns of the loss only when that append's
+  // answer comes, which once waited out DURABLE_WAIT_MS (5 s) for a durability that could not come
+  // (a CI run under load failed with every loop in such an append and no append after the new
+  // session; the service now answers once the session is gone: major-wait.int.spec.ts).
   await sleep(4_000);
   await waitUntil(
     async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventMeta } from '@lorekeeper/domain';
 import { LorekeeperError, encodeEntity, neighbourhood, parseEvent, referencesOf } from '@lorekeeper/domain';
-import { loadRegionContents } from '@lorekeeper/pg-store';
+import { loadRegionContents, readPosition } from '@lorekeeper/pg-store';
 import type { AppendReply, AppendRequest, EventsNotification, FlushRequest } from '@lorekeeper/protocol';
 import { eventsSubject, flushRequestSubject } from '@lorekeeper/protocol';
 import {
@@ -11,6 +11,7 @@ import {
   deleteCampaignKeys,
   loadLiveEntities,
   readIdempotentAppend,
+  readSession,
   streamIdOf,
 } from '@lorekeeper/redis-store';
 import type { SessionDeps } from '../deps';
@@ -76,7 +77,8 @@ export async function appendEvents(
     await makeNeighbourhoodsLive(deps, campaignId, request.sessionId, committed.batch);
     deps.metrics.eventsAppended.inc(committed.batch.events.length);
   }
-  const durable = committed.record.m === 1 && (await waitUntilDurable(deps, campaignId, lastSeq));
+  const durable =
+    committed.record.m === 1 && (await waitUntilDurable(deps, campaignId, request.sessionId, lastSeq));
   return {
     seq: lastSeq,
     results: committed.record.r.map(([entityId, version], i) => ({
@@ -298,20 +300,54 @@ function publish(deps: SessionDeps, campaignId: string, firstSeq: number, batch:
   }
 }
 
+/** How often a wait for a major event's durability looks at the session in Redis. */
+const SESSION_CHECK_MS = 200;
+
 /**
  * The batch holds a major event (committed now, or by an earlier request with the same key), so its
  * reply waits until Postgres has it, up to DURABLE_WAIT_MS. First tell the workers, so the one holding
  * the campaign reads the stream now rather than at its next poll (the event itself makes it flush);
  * best effort, since the worker polls anyway.
+ *
+ * A wait that lasts looks at the session every SESSION_CHECK_MS: once Redis no longer holds it (Redis
+ * lost or replaced, or a new session started from the checkpoint), a batch Postgres does not hold by
+ * then went with it and can never become durable, so the answer is durable: false at once rather than
+ * after DURABLE_WAIT_MS. A game that sends its next append after this reply learns of the loss
+ * (SESSION_NOT_FOUND) that much sooner.
  */
-async function waitUntilDurable(deps: SessionDeps, campaignId: string, lastSeq: number): Promise<boolean> {
+async function waitUntilDurable(
+  deps: SessionDeps,
+  campaignId: string,
+  sessionId: string,
+  lastSeq: number,
+): Promise<boolean> {
   const request: FlushRequest = { campaignId, trigger: 'major' };
   try {
     deps.nats.publish(flushRequestSubject(campaignId), JSON.stringify(request));
   } catch (error) {
     deps.logger.warn({ err: error, campaignId }, 'could not ask the workers to flush a major event');
   }
-  return deps.durability.waitFor(campaignId, lastSeq, deps.config.sessionService.durableWaitMs);
+  const durable = deps.durability.waitFor(campaignId, lastSeq, deps.config.sessionService.durableWaitMs);
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const check = new Promise<undefined>(
+      (resolve) => (timer = setTimeout(() => resolve(undefined), SESSION_CHECK_MS)),
+    );
+    const answer = await Promise.race([durable, check]).finally(() => clearTimeout(timer));
+    if (answer !== undefined) return answer;
+    // Redis unreachable says nothing about the session: the worker may have read the batch already.
+    const session = await readSession(deps.redis, campaignId).catch(() => null);
+    if (session === undefined || (session !== null && session.id !== sessionId)) {
+      // Durable all the same if a flush committed it just before the session went (a session end).
+      const position = await readPosition(deps.db, campaignId).catch(() => undefined);
+      if (position && position.archived.seq >= lastSeq) return true;
+      deps.logger.warn(
+        { campaignId, sessionId, seq: lastSeq },
+        'a major event waiting to be durable was lost with its session in Redis; answering durable: false',
+      );
+      return false;
+    }
+  }
 }
 
 /**
