@@ -172,9 +172,14 @@ describe('replay snapshots of several campaigns', () => {
         chunkRows: 1,
         restRatio: 4,
       });
-      // Every entity renamed in turn, four times, while its chunks (one entity each) are copied.
+      // Every entity renamed in turn, four times or more, while its chunks (one entity each) are copied:
+      // until two snapshots hold every entity, however long each copy took beside the flushes (a copy
+      // under way passes over the flushes during it, so 80 flushes made only one in a CI run).
       const all = tinyWorld.entities;
-      for (let i = 0; i < all.length * 4; i += 1) {
+      const everyEntity = async () =>
+        (await listSnapshots(test.db, 'c3')).filter((snapshot) => snapshot.baseId === null).length;
+      for (let i = 0; i < all.length * 4 || (await everyEntity()) < 2; i += 1) {
+        if (i === all.length * 40) throw new Error(`${i} flushes and still not two full snapshots`);
         await flushRename('c3', snapshots, all[i % all.length] as Entity);
         await new Promise((resolve) => setTimeout(resolve, 3));
       }
