@@ -148,9 +148,13 @@ export async function loadSnapshotState(
                   select id, kind, version, state from snapshot_entities where snapshot_id = ${link.id}`.execute(
         trx,
       );
-      for (;;) {
-        const { rows } =
-          await sql<SnapshotEntityRow>`fetch forward ${sql.lit(FETCH_ROWS)} from snapshot_rows`.execute(trx);
+      const fetch = () =>
+        sql<SnapshotEntityRow>`fetch forward ${sql.lit(FETCH_ROWS)} from snapshot_rows`.execute(trx);
+      // The next page is asked for before this one is laid over the state, so Postgres reads it
+      // meanwhile (node-pg sends it as soon as this one's answer is in).
+      for (let next = fetch(); ;) {
+        const { rows } = await next;
+        if (rows.length === FETCH_ROWS) next = fetch();
         for (const row of rows) {
           const entity = toEntity(row);
           if ('removed' in entity) state.delete(entity.id);
