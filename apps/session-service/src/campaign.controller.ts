@@ -5,7 +5,14 @@ import type { MsgHdrs } from 'nats';
 import type { Logger } from 'pino';
 import { LorekeeperError } from '@lorekeeper/domain';
 import type { ErrorReply, Verb } from '@lorekeeper/protocol';
-import { campaignIdOf, isErrorReply, parseRequest, subscriptionFor } from '@lorekeeper/protocol';
+import {
+  TIMEOUT_HEADER,
+  campaignIdOf,
+  isErrorReply,
+  parseRequest,
+  parseTimeoutHeader,
+  subscriptionFor,
+} from '@lorekeeper/protocol';
 import type { SessionDeps } from './deps';
 import { SESSION_DEPS } from './deps';
 import { appendEvents } from './handlers/append';
@@ -20,8 +27,15 @@ import { UndecodableBody } from './transport/codec';
 interface RequestScope {
   readonly campaignId: string;
   readonly correlationId: string;
+  readonly headers: MsgHdrs | undefined;
   readonly logger: Logger;
 }
+
+/**
+ * The share of the caller's timeout (TIMEOUT_HEADER) an append may spend before replying, counted from
+ * when the service took the request: the rest is for the request's way here and the reply's way back.
+ */
+const REPLY_WITHIN_SHARE = 0.8;
 
 /**
  * The NATS edge: one method per subject, each handing a decoded body to a plain handler function.
@@ -56,6 +70,7 @@ export class CampaignController {
         scope.campaignId,
         parseRequest('append', body),
         scope.correlationId,
+        replyBy(scope.headers, started),
       ),
     ).finally(() => this.deps.metrics.appendSeconds.observe((performance.now() - started) / 1_000));
   }
@@ -113,7 +128,7 @@ export class CampaignController {
         throw new LorekeeperError('BAD_REQUEST', `subject ${subject} does not name a valid campaign id`);
       }
       if (body instanceof UndecodableBody) throw body.error;
-      reply = await handle({ campaignId, correlationId, logger });
+      reply = await handle({ campaignId, correlationId, headers, logger });
     } catch (error) {
       reply = failureReply(error, logger);
     }
@@ -123,6 +138,15 @@ export class CampaignController {
     if (outcome !== 'ok') logger.debug({ outcome }, 'request refused');
     return reply;
   }
+}
+
+/**
+ * When an append must have replied (a `performance.now()` time) for its caller, who named its timeout
+ * in TIMEOUT_HEADER, still to be waiting: undefined when the request names none.
+ */
+function replyBy(headers: MsgHdrs | undefined, started: number): number | undefined {
+  const timeoutMs = parseTimeoutHeader(headers?.get(TIMEOUT_HEADER));
+  return timeoutMs === undefined ? undefined : started + timeoutMs * REPLY_WITHIN_SHARE;
 }
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);

@@ -151,6 +151,27 @@ describe('LorekeeperClient', () => {
     });
   });
 
+  it('gets a major event durable: false within its timeout, in one attempt, while Postgres lags', async () => {
+    const { campaignId, sessionId } = await newCampaign();
+    const seen: string[] = [];
+    const spy = nats.subscribe(`campaign.${campaignId}.append`, {
+      callback: (_error, message) => seen.push(new TextDecoder().decode(message.data)),
+    });
+    await nats.flush();
+    // The worker is paused: the completion cannot become durable within the service's DURABLE_WAIT_MS
+    // (5 s, the default). The client tells the service its 1.5 s timeout, and the service answers
+    // within it rather than after the client gave up and sent the append again.
+    const worker = services[1]!.process;
+    worker.kill('SIGSTOP');
+    const patient = new LorekeeperClient(nats, { timeoutMs: 1_500, appendAttempts: 5 });
+    const reply = await patient
+      .append(campaignId, sessionId, [{ type: 'quest.completed', entityId: 'quest:relic', data: {} }])
+      .finally(() => worker.kill('SIGCONT'));
+    spy.unsubscribe();
+    expect(reply).toMatchObject({ durable: false, results: [{ entityId: 'quest:relic', version: 1 }] });
+    expect(seen).toHaveLength(1);
+  });
+
   it('follows a campaign: every committed batch, in order', async () => {
     const { campaignId, sessionId } = await newCampaign();
     const followed = client.follow(campaignId);

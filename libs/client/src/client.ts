@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { NatsConnection, Subscription } from 'nats';
+import { headers } from 'nats';
+import type { MsgHdrs, NatsConnection, Subscription } from 'nats';
 import type { Entity, ReferenceEvent, WorldDocument } from '@lorekeeper/domain';
 import { LorekeeperError } from '@lorekeeper/domain';
 import type {
@@ -13,7 +14,13 @@ import type {
   SessionStartReply,
   Verb,
 } from '@lorekeeper/protocol';
-import { errorFromReply, eventsSubject, isErrorReply, subjectFor } from '@lorekeeper/protocol';
+import {
+  TIMEOUT_HEADER,
+  errorFromReply,
+  eventsSubject,
+  isErrorReply,
+  subjectFor,
+} from '@lorekeeper/protocol';
 import { RequestFailure, Requests } from './requests';
 
 /** An event of the reference catalogue as an append takes it; a game's own types fit `CustomEvent`. */
@@ -25,8 +32,15 @@ export interface CustomEvent {
   readonly expectedVersion?: number;
 }
 
+/** The longest an append's attempt waits, however many attempts came before it (unless `timeoutMs` is longer). */
+const MAX_APPEND_ATTEMPT_MS = 60_000;
+
 export interface ClientOptions {
-  /** Time allowed for one request before it counts as timed out (default 5 s). */
+  /**
+   * Time allowed for one request before it counts as timed out (default 5 s). Each request tells the
+   * service (TIMEOUT_HEADER): an append waiting for its major event to be durable answers `durable:
+   * false` within it rather than after the client gave up.
+   */
   readonly timeoutMs?: number;
   /** Attempts for an append that times out or answers UNAVAILABLE (default 5); each waits longer. */
   readonly appendAttempts?: number;
@@ -76,7 +90,7 @@ export class LorekeeperClient {
           campaignId,
           'append',
           body,
-          this.timeoutMs * 2 ** (attempt - 1),
+          Math.min(this.timeoutMs * 2 ** (attempt - 1), Math.max(this.timeoutMs, MAX_APPEND_ATTEMPT_MS)),
         );
       } catch (error) {
         if (attempt >= this.appendAttempts || !isRetryable(error)) throw error;
@@ -143,10 +157,13 @@ export class LorekeeperClient {
   ): Promise<T> {
     let reply: unknown;
     try {
+      // Only an append's wait depends on the caller's timeout (TIMEOUT_HEADER); the rest go without.
+      const sent = verb === 'append' ? timeoutHeaders(timeoutMs) : undefined;
       const message = await Requests.of(this.nats).request(
         subjectFor(campaignId, verb),
         JSON.stringify(body),
         timeoutMs,
+        sent,
       );
       reply = JSON.parse(message.string()) as unknown;
     } catch (error) {
@@ -155,6 +172,20 @@ export class LorekeeperClient {
     if (isErrorReply(reply)) throw errorFromReply(reply);
     return reply as T;
   }
+}
+
+/** The TIMEOUT_HEADER of each timeout sent so far: an append's attempts use a few values, over and over. */
+const sentTimeouts = new Map<number, MsgHdrs>();
+
+/** nats.js only reads a message's headers when it sends them, so one object serves every request. */
+function timeoutHeaders(timeoutMs: number): MsgHdrs {
+  let sent = sentTimeouts.get(timeoutMs);
+  if (!sent) {
+    sent = headers();
+    sent.set(TIMEOUT_HEADER, String(timeoutMs));
+    if (sentTimeouts.size < 64) sentTimeouts.set(timeoutMs, sent);
+  }
+  return sent;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Msg, NatsConnection, Subscription } from 'nats';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { createInbox } from 'nats';
 
 /** Why a request ended without a reply. */
@@ -76,7 +76,7 @@ export class Requests {
   }
 
   /** Publish `data` to `subject` and resolve with the first reply, or fail with a RequestFailure. */
-  request(subject: string, data: string | Uint8Array, timeoutMs: number): Promise<Msg> {
+  request(subject: string, data: string | Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
     if (this.closed !== undefined) return Promise.reject(new RequestFailure('closed', this.closed));
     const token = (this.next++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
@@ -86,7 +86,8 @@ export class Requests {
       }, timeoutMs);
       this.pending.set(token, { subject, resolve, reject, timer });
       try {
-        this.nats.publish(subject, data, { reply: `${this.prefix}.${token}` });
+        const reply = `${this.prefix}.${token}`;
+        this.nats.publish(subject, data, headers ? { reply, headers } : { reply });
       } catch (error) {
         clearTimeout(timer);
         this.pending.delete(token);

@@ -120,3 +120,30 @@ export interface EventsNotification {
 }
 
 export type { ErrorCode };
+
+/**
+ * Request header: how long the caller waits for the reply, in milliseconds. An append holding a major
+ * event answers within it (docs/protocol-notes.md, "Replies and errors"): `durable: false` in time
+ * rather than a reply the caller has stopped waiting for.
+ */
+export const TIMEOUT_HEADER = 'Lorekeeper-Timeout-Ms';
+
+/** The longest timeout the header may give: Node's timers end there (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * The caller's timeout from a TIMEOUT_HEADER value (undefined or empty when the request has none).
+ * Never throws anything but a BAD_REQUEST LorekeeperError.
+ */
+export function parseTimeoutHeader(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
+    throw new LorekeeperError(
+      'BAD_REQUEST',
+      `header ${TIMEOUT_HEADER} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, found ${JSON.stringify(value.slice(0, 40))}`,
+      { header: TIMEOUT_HEADER },
+    );
+  }
+  return ms;
+}

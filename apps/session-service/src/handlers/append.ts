@@ -38,6 +38,7 @@ export async function appendEvents(
   campaignId: string,
   request: AppendRequest,
   correlationId: string,
+  replyBy?: number,
 ): Promise<AppendReply> {
   const events = parseBatch(deps, request.events);
   const meta: EventMeta = {
@@ -78,7 +79,8 @@ export async function appendEvents(
     deps.metrics.eventsAppended.inc(committed.batch.events.length);
   }
   const durable =
-    committed.record.m === 1 && (await waitUntilDurable(deps, campaignId, request.sessionId, lastSeq));
+    committed.record.m === 1 &&
+    (await waitUntilDurable(deps, campaignId, request.sessionId, lastSeq, replyBy));
   return {
     seq: lastSeq,
     results: committed.record.r.map(([entityId, version], i) => ({
@@ -305,9 +307,12 @@ const SESSION_CHECK_MS = 200;
 
 /**
  * The batch holds a major event (committed now, or by an earlier request with the same key), so its
- * reply waits until Postgres has it, up to DURABLE_WAIT_MS. First tell the workers, so the one holding
- * the campaign reads the stream now rather than at its next poll (the event itself makes it flush);
- * best effort, since the worker polls anyway.
+ * reply waits until Postgres has it, up to DURABLE_WAIT_MS, or until `replyBy` (a `performance.now()`
+ * time) when the caller's timeout (TIMEOUT_HEADER) would end first: a `durable: false` the caller
+ * receives is worth more than a reply after it gave up, and a retry with the same key that waits for
+ * the same durability again. First tell the workers, so the one holding the campaign reads the stream
+ * now rather than at its next poll (the event itself makes it flush); best effort, since the worker
+ * polls anyway.
  *
  * A wait that lasts looks at the session every SESSION_CHECK_MS: once Redis no longer holds it (Redis
  * lost or replaced, or a new session started from the checkpoint), a batch Postgres does not hold by
@@ -320,6 +325,7 @@ async function waitUntilDurable(
   campaignId: string,
   sessionId: string,
   lastSeq: number,
+  replyBy = Infinity,
 ): Promise<boolean> {
   const request: FlushRequest = { campaignId, trigger: 'major' };
   try {
@@ -327,7 +333,8 @@ async function waitUntilDurable(
   } catch (error) {
     deps.logger.warn({ err: error, campaignId }, 'could not ask the workers to flush a major event');
   }
-  const durable = deps.durability.waitFor(campaignId, lastSeq, deps.config.sessionService.durableWaitMs);
+  const waitMs = Math.min(deps.config.sessionService.durableWaitMs, replyBy - performance.now());
+  const durable = deps.durability.waitFor(campaignId, lastSeq, Math.max(0, waitMs));
   for (;;) {
     let timer: NodeJS.Timeout | undefined;
     const check = new Promise<undefined>(
