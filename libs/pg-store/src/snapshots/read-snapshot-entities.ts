@@ -64,6 +64,11 @@ interface SnapshotEntityRow {
   readonly state: unknown;
 }
 
+/** A row that holds an entity rather than its removal; the row then has the Entity's own fields. */
+function isEntityRow(row: SnapshotEntityRow): row is SnapshotEntityRow & Entity {
+  return row.kind !== null && row.version !== null;
+}
+
 function toEntity(row: SnapshotEntityRow): Entity | RemovedEntity {
   if (row.kind === null || row.version === null) return { id: row.id, removed: true };
   return { id: row.id, kind: row.kind, version: row.version, state: row.state };
@@ -155,10 +160,11 @@ export async function loadSnapshotState(
       for (let next = fetch(); ;) {
         const { rows } = await next;
         if (rows.length === FETCH_ROWS) next = fetch();
+        // A row holding an entity is one ({id, kind, version, state}): the state keeps the row itself
+        // rather than a copy (14% less heap held for the capacity world at scale 0.3, NOTES.md).
         for (const row of rows) {
-          const entity = toEntity(row);
-          if ('removed' in entity) state.delete(entity.id);
-          else state.set(entity.id, entity);
+          if (isEntityRow(row)) state.set(row.id, row);
+          else state.delete(row.id);
         }
         if (rows.length < FETCH_ROWS) break;
       }
