@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { campaignId } from '../arguments';
 import { CommandFailedError } from '../errors';
 import type { Format } from '../formats';
-import { chooseFormat, format, writeLine } from '../formats';
+import { chooseFormat, format, writeJsonLines, writeJsonWithList, writeLine } from '../formats';
 import { startProgress } from '../progress';
 import { withStores } from '../stores';
 import { pointOrFail } from './state';
@@ -61,17 +61,12 @@ Examples:
 
 function printDiff(diff: StateDiff, out: Format): void {
   if (out === 'jsonl') {
-    for (const change of diff.changes) writeLine(JSON.stringify(change));
+    writeJsonLines(diff.changes);
     return;
   }
   if (out === 'json') {
-    writeLine(
-      JSON.stringify(
-        { campaignId: diff.campaignId, from: diff.from.seq, to: diff.to.seq, changes: diff.changes },
-        null,
-        2,
-      ),
-    );
+    const head = { campaignId: diff.campaignId, from: diff.from.seq, to: diff.to.seq };
+    writeJsonWithList(head, 'changes', diff.changes);
     return;
   }
   const lines: string[] = [];

@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import { campaignId } from '../arguments';
 import { UsageError } from '../errors';
 import type { Format } from '../formats';
-import { chooseFormat, format, table, writeLine } from '../formats';
+import { chooseFormat, format, table, writeJsonLines, writeJsonWithList, writeLine } from '../formats';
 import { startProgress } from '../progress';
 import { withStores } from '../stores';
 
@@ -99,12 +99,12 @@ function matches(options: StateOptions): (e: StateEntity) => boolean {
 function printState(result: StateAt, entities: readonly StateEntity[], out: Format): void {
   const rows = entities.map(({ entity, transient }) => ({ ...entity, ...(transient && { transient }) }));
   if (out === 'jsonl') {
-    for (const row of rows) writeLine(JSON.stringify(row));
+    writeJsonLines(rows);
     return;
   }
   const { entities: _all, ...header } = result;
   if (out === 'json') {
-    writeLine(JSON.stringify({ ...header, entities: rows }, null, 2));
+    writeJsonWithList(header, 'entities', rows);
     return;
   }
   if (rows.length > 0)
