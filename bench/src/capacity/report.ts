@@ -5,6 +5,7 @@ import type { LagPartResult } from './lag-part';
 import { LAG_SETTINGS, isContinuous } from './lag-part';
 import type { CapacityOptions } from './options';
 import type { SessionStartSample } from './session-start';
+import type { ReplayTiming } from './replay-timing';
 import type { WorkerPartResult } from './worker-part';
 import { analysis } from './analysis';
 
@@ -134,6 +135,30 @@ function workerSection(
     '',
     ...distinctStartNote(worker.distinctFromCheckpoint),
     `Catch-up after a ${options.backlogSeconds}-s backlog: ${n(mixEps)} events/s, target >= 100,000: ${verdict(mixEps, 100_000, 'higher')}.`,
+    '',
+    ...replaySection(worker.replay),
+  ];
+}
+
+/** `state --at` on this world after the rounds (said only where the results record it). */
+function replaySection(replay: ReplayTiming | undefined): string[] {
+  if (!replay) return [];
+  const seconds = median(replay.seconds);
+  return [
+    '### `state --at` on this world',
+    '',
+    '`lorekeeper state <campaign> --at <checkpoint> --format jsonl --no-redis` in a process of its own, its output ' +
+      "counted and dropped, once the rounds are over: the replay snapshots' chain read (the created world, then each " +
+      "snapshot of what changed since the one before), the archive folded on from the chain's last snapshot (rounds " +
+      'without replay snapshots leave their events to that fold), every entity printed. `npm run bench:replay` judges ' +
+      'the target with the same command on a small world with 1,000,000 archived events; this is the world above.',
+    '',
+    '| history (events) | snapshots in the chain | their rows | last snapshot at seq | archived events folded past it | entities printed | seconds (median of ' +
+      `${replay.seconds.length}) | min–max s | target (<= 5 s) |`,
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| ${n(replay.seq)} | ${replay.chain.snapshots} | ${n(replay.chain.rows)} | ${n(replay.chain.seq)} | ${n(replay.folded)} | ` +
+      `${n(replay.entities)} | ${seconds.toFixed(2)} | ${Math.min(...replay.seconds).toFixed(2)}–` +
+      `${Math.max(...replay.seconds).toFixed(2)} | ${verdict(seconds, 5, 'lower')} |`,
     '',
   ];
 }

@@ -10,6 +10,8 @@ import type { CatchUpContext, CatchUpSample } from './catch-up';
 import { catchUp, rawUpserts } from './catch-up';
 import { SimulatedPlay } from './mix';
 import type { CapacityOptions } from './options';
+import type { ReplayTiming } from './replay-timing';
+import { timeReplay } from './replay-timing';
 import type { ProfileSummary } from './profile';
 import { summariseProfile } from './profile';
 import type { Stack } from './stack';
@@ -29,6 +31,8 @@ export interface WorkerPartResult {
    * database role may not run one). Absent in results written before the bench did so.
    */
   distinctFromCheckpoint?: boolean;
+  /** `state --at` the checkpoint once the rounds are over. Absent in results written before it was timed. */
+  replay?: ReplayTiming;
   readonly profile: ProfileSummary | undefined;
 }
 
@@ -126,6 +130,12 @@ export async function workerPart(
     logMix('worker without replay snapshots', withoutSnapshots);
     await worker.stop();
   }
+  result.replay = await timeReplay(stack.db, stack.databaseUrl, root, world.campaignId, 3);
+  log(
+    `state --at ${result.replay.seq} (chain of ${result.replay.chain.snapshots} snapshots, ` +
+      `${result.replay.chain.rows} rows; ${result.replay.folded} events folded past it): ` +
+      result.replay.seconds.map((s) => `${s.toFixed(2)} s`).join(', '),
+  );
   if (!options.profile) return result;
 
   // One more mix round, not counted, under the profiler: where the worker's time goes.
