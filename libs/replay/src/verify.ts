@@ -30,7 +30,7 @@ export interface VerifyReport {
   readonly redis?: StoreCheck;
 }
 
-export interface VerifyOptions extends Pick<ReplayOptions, 'onProgress'> {
+export interface VerifyOptions extends Pick<ReplayOptions, 'onProgress' | 'onSnapshotRows'> {
   readonly registry?: DomainRegistry;
   /** Also compare Redis at the stream head when a session is live. */
   readonly redis?: Redis;
@@ -57,7 +57,7 @@ export async function verifyCampaign(
     live && options.redis ? await readLiveCopy(options.redis, campaignId, durableBefore + 1) : undefined;
 
   return inReadSnapshot(db, async (reader) => {
-    const durable = await foldDurable(reader, campaignId, registry, options.onProgress);
+    const durable = await foldDurable(reader, campaignId, registry, options);
     const actual = new Map<string, Entity>();
     for await (const page of streamEntities(reader, campaignId, 5_000))
       for (const e of page) actual.set(e.id, e);
@@ -85,14 +85,16 @@ async function foldDurable(
   db: Kysely<Database>,
   campaignId: string,
   registry: DomainRegistry,
-  onProgress: ReplayOptions['onProgress'] | undefined,
+  progress: Pick<ReplayOptions, 'onProgress' | 'onSnapshotRows'>,
 ): Promise<{ replayed?: Replayed; checkpointSeq: number; error?: string }> {
   const checkpoint = await readCheckpoint(db, campaignId);
   try {
+    const { onProgress, onSnapshotRows } = progress;
     const replayed = await replayTo(db, campaignId, checkpoint.seq, {
       registry,
       fromStart: true,
       ...(onProgress && { onProgress }),
+      ...(onSnapshotRows && { onSnapshotRows }),
     });
     return { replayed, checkpointSeq: checkpoint.seq };
   } catch (error) {

@@ -6,7 +6,7 @@ import { campaignId } from '../arguments';
 import { CommandFailedError } from '../errors';
 import type { Format } from '../formats';
 import { chooseFormat, format, writeJsonLines, writeJsonWithList, writeLine } from '../formats';
-import { startProgress } from '../progress';
+import { startReplayProgress } from '../progress';
 import { withStores } from '../stores';
 import { pointOrFail } from './state';
 
@@ -48,11 +48,12 @@ Examples:
         const from = await pointOrFail(db, redis, id, options.from, '--from');
         const to = await pointOrFail(db, redis, id, options.to ?? 'latest', '--to');
         if (to < from) throw new CommandFailedError(`--to (${to}) is before --from (${from})`);
-        const progress = startProgress('folding events', 0);
+        const progress = startReplayProgress();
         const diff = await diffStates(db, id, from, to, {
           ...(redis && { redis }),
           ...(options.entity !== undefined && { entityId: options.entity }),
-          onProgress: (done, total) => progress.update(done, total),
+          onSnapshotRows: progress.onSnapshotRows,
+          onProgress: progress.onProgress,
         }).finally(() => progress.stop());
         printDiff(diff, out);
       });

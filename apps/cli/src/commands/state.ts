@@ -10,7 +10,7 @@ import { campaignId } from '../arguments';
 import { UsageError } from '../errors';
 import type { Format } from '../formats';
 import { chooseFormat, format, table, writeJsonLines, writeJsonWithList, writeLine } from '../formats';
-import { startProgress } from '../progress';
+import { startReplayProgress } from '../progress';
 import { withStores } from '../stores';
 
 interface StateOptions {
@@ -56,11 +56,12 @@ Examples:
       const out = chooseFormat(options);
       await withStores(config, options.redis, async ({ db, redis }) => {
         const seq = await pointOrFail(db, redis, id, options.at ?? 'latest', '--at');
-        const progress = startProgress('folding events', 0);
+        const progress = startReplayProgress();
         const result = await stateAt(db, id, seq, {
           ...(redis && { redis }),
           ...(options.entity !== undefined && { entityId: options.entity }),
-          onProgress: (done, total) => progress.update(done, total),
+          onSnapshotRows: progress.onSnapshotRows,
+          onProgress: progress.onProgress,
         }).finally(() => progress.stop());
         printState(result, result.entities.filter(matches(options)), out);
       });

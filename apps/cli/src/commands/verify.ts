@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { campaignId } from '../arguments';
 import { CommandFailedError } from '../errors';
 import { writeLine } from '../formats';
-import { startProgress } from '../progress';
+import { startReplayProgress } from '../progress';
 import { withStores } from '../stores';
 
 interface VerifyOptions {
@@ -37,10 +37,11 @@ Examples:
     )
     .action(async (id: string, options: VerifyOptions) => {
       await withStores(loadConfig(), options.redis, async ({ db, redis }) => {
-        const progress = startProgress('folding events', 0);
+        const progress = startReplayProgress();
         const report = await verifyCampaign(db, id, {
           ...(redis && { redis }),
-          onProgress: (done, total) => progress.update(done, total),
+          onSnapshotRows: progress.onSnapshotRows,
+          onProgress: progress.onProgress,
         }).finally(() => progress.stop());
         writeLine(options.json ? JSON.stringify(report, null, 2) : describeReport(report));
         if (!report.ok) throw new CommandFailedError(`campaign ${id} does not verify`, true);

@@ -144,11 +144,16 @@ const FETCH_ROWS = 5_000;
 export async function loadSnapshotState(
   db: Kysely<Database>,
   snapshotId: number,
+  /** Called after each page with the rows read so far and the chain's rows in all (for a progress bar). */
+  onRows?: (read: number, total: number) => void,
 ): Promise<Map<string, Entity>> {
   const state = new Map<string, Entity>();
   // A cursor lives in a transaction: the caller's (verify reads in one), or a read snapshot of its own.
   await inReadSnapshot(db, async (trx) => {
-    for (const link of await snapshotChain(trx, snapshotId)) {
+    const chain = await snapshotChain(trx, snapshotId);
+    const total = chain.reduce((sum, link) => sum + link.rows, 0);
+    let read = 0;
+    for (const link of chain) {
       await sql`declare snapshot_rows no scroll cursor for
                   select id, kind, version, state from snapshot_entities where snapshot_id = ${link.id}`.execute(
         trx,
@@ -166,6 +171,8 @@ export async function loadSnapshotState(
           if (isEntityRow(row)) state.set(row.id, row);
           else state.delete(row.id);
         }
+        read += rows.length;
+        onRows?.(read, total);
         if (rows.length < FETCH_ROWS) break;
       }
       await sql`close snapshot_rows`.execute(trx);

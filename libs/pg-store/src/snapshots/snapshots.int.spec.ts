@@ -205,10 +205,18 @@ describe('snapshots', () => {
         { id: base.id, seq: base.seq, rows: base.entityCount, baseId: null },
         { id: snapshotId, seq: checkpoint.seq, rows: 5, baseId: base.id },
       ]);
-      const state = [...(await loadSnapshotState(test.db, snapshotId)).values()].sort((a, b) =>
-        a.id < b.id ? -1 : 1,
+      const progress: [number, number][] = [];
+      const loaded = await loadSnapshotState(test.db, snapshotId, (read, total) =>
+        progress.push([read, total]),
       );
+      const state = [...loaded.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
       expect(state).toEqual(await current());
+      // A page of each snapshot of the chain, counted against the chain's rows in all.
+      const total = base.entityCount + 5;
+      expect(progress).toEqual([
+        [base.entityCount, total],
+        [total, total],
+      ]);
       expect(await findSnapshotEntity(test.db, snapshotId, 'region:r03')).toEqual(changed('r03', 'three'));
       expect(await findSnapshotEntity(test.db, snapshotId, 'region:r04')).toBeUndefined();
       expect(await findSnapshotEntity(test.db, snapshotId, 'region:r10')).toMatchObject({ id: 'region:r10' });
