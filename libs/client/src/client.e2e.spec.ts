@@ -1,5 +1,5 @@
 import { connect } from 'nats';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
 import type { ServerProcess, ServiceProcess, TestDatabase } from '@lorekeeper/testing';
 import {
   createTestDatabase,
@@ -36,6 +36,16 @@ async function newCampaign(): Promise<{ campaignId: string; sessionId: string }>
   await client.createCampaign({ ...tinyWorld, campaignId });
   const { sessionId } = await client.startSession(campaignId, ['player:alice', 'player:bob']);
   return { campaignId, sessionId };
+}
+
+/** Every append request body sent to the campaign from now on, as the session service receives it. */
+async function watchAppends(campaignId: string): Promise<{ seen: string[]; spy: Subscription }> {
+  const seen: string[] = [];
+  const spy = nats.subscribe(`campaign.${campaignId}.append`, {
+    callback: (_error, message) => seen.push(new TextDecoder().decode(message.data)),
+  });
+  await nats.flush();
+  return { seen, spy };
 }
 
 describe('LorekeeperClient', () => {
@@ -119,11 +129,7 @@ describe('LorekeeperClient', () => {
 
   it('retries a timed-out append with the same key: sent twice or more, applied once', async () => {
     const { campaignId, sessionId } = await newCampaign();
-    const seen: string[] = [];
-    const spy = nats.subscribe(`campaign.${campaignId}.append`, {
-      callback: (_error, message) => seen.push(new TextDecoder().decode(message.data)),
-    });
-    await nats.flush();
+    const { seen, spy } = await watchAppends(campaignId);
     // The session service is paused for the first attempts, so they time out whatever its speed (a
     // cached append can answer within 1 ms); resumed, it applies the first and answers the rest by key,
     // and a later attempt, waiting longer, gets the reply.
@@ -153,11 +159,7 @@ describe('LorekeeperClient', () => {
 
   it('gets a major event durable: false within its timeout, in one attempt, while Postgres lags', async () => {
     const { campaignId, sessionId } = await newCampaign();
-    const seen: string[] = [];
-    const spy = nats.subscribe(`campaign.${campaignId}.append`, {
-      callback: (_error, message) => seen.push(new TextDecoder().decode(message.data)),
-    });
-    await nats.flush();
+    const { seen, spy } = await watchAppends(campaignId);
     // The worker is paused: the completion cannot become durable within the service's DURABLE_WAIT_MS
     // (5 s, the default). The client tells the service its 1.5 s timeout, and the service answers
     // within it rather than after the client gave up and sent the append again.
