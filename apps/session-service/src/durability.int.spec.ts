@@ -179,4 +179,27 @@ describe('waiting for a major event to be durable', () => {
     expect(await within(waiting, 1_000)).toBe(false);
     expect(await waiter.waitFor('c1', 1, 30_000)).toBe(false);
   });
+
+  it('answers false to a wait its caller gave up, and stops reading the position for it', async () => {
+    const counted = countedReads();
+    const waiter = new CheckpointPollingWaiter(database.db, 20, counted.read);
+    try {
+      const givingUp = new AbortController();
+      const waiting = waiter.waitFor('c1', 99, 30_000, 'events', givingUp.signal);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(counted.reads).toBeGreaterThan(1);
+      givingUp.abort();
+      expect(await within(waiting, 1_000)).toBe(false);
+      // A read already under way may still end; none begins after it.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const after = counted.reads;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(counted.reads).toBe(after);
+      const aborted = new AbortController();
+      aborted.abort();
+      expect(await within(waiter.waitFor('c1', 99, 30_000, 'events', aborted.signal), 100)).toBe(false);
+    } finally {
+      waiter.close();
+    }
+  });
 });

@@ -12,9 +12,18 @@ import { DURABLE_SUBSCRIPTION } from '@lorekeeper/protocol';
  */
 export type Durable = 'events' | 'checkpoint';
 
-/** Answers "is everything up to `seq` committed in Postgres?", waiting at most `timeoutMs`. */
+/**
+ * Answers "is everything up to `seq` committed in Postgres?", waiting at most `timeoutMs`, or until
+ * `signal` aborts (the caller no longer needs the answer): then false, and the wait stops polling.
+ */
 export interface DurabilityWaiter {
-  waitFor(campaignId: string, seq: number, timeoutMs: number, what?: Durable): Promise<boolean>;
+  waitFor(
+    campaignId: string,
+    seq: number,
+    timeoutMs: number,
+    what?: Durable,
+    signal?: AbortSignal,
+  ): Promise<boolean>;
   close(): void;
 }
 
@@ -82,8 +91,14 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
     return this;
   }
 
-  waitFor(campaignId: string, seq: number, timeoutMs: number, what: Durable = 'events'): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
+  waitFor(
+    campaignId: string,
+    seq: number,
+    timeoutMs: number,
+    what: Durable = 'events',
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (this.closed || signal?.aborted) return Promise.resolve(false);
     let campaign = this.campaigns.get(campaignId);
     if (!campaign) {
       campaign = {
@@ -101,12 +116,16 @@ export class CheckpointPollingWaiter implements DurabilityWaiter {
         what,
         answer: (durable) => {
           clearTimeout(deadline);
+          signal?.removeEventListener('abort', givenUp);
           if (!waits.delete(wait)) return;
           this.forgetIfIdle(campaignId);
           resolve(durable);
         },
       };
       const deadline = setTimeout(() => wait.answer(false), timeoutMs);
+      // Given up: the last wait on the campaign gone, its reads of the position stop with it.
+      const givenUp = () => wait.answer(false);
+      signal?.addEventListener('abort', givenUp, { once: true });
       waits.add(wait);
     });
     // A read already under way answers this wait too, if it finds the checkpoint far enough.

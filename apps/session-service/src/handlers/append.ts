@@ -334,7 +334,33 @@ async function waitUntilDurable(
     deps.logger.warn({ err: error, campaignId }, 'could not ask the workers to flush a major event');
   }
   const waitMs = Math.min(deps.config.sessionService.durableWaitMs, replyBy - performance.now());
-  const durable = deps.durability.waitFor(campaignId, lastSeq, Math.max(0, waitMs));
+  // Answered on the session's loss, the wait would otherwise poll Postgres until its deadline.
+  const answered = new AbortController();
+  const durable = deps.durability.waitFor(
+    campaignId,
+    lastSeq,
+    Math.max(0, waitMs),
+    'events',
+    answered.signal,
+  );
+  try {
+    return await sessionWatched(deps, durable, campaignId, sessionId, lastSeq);
+  } finally {
+    answered.abort();
+  }
+}
+
+/**
+ * `durable`'s answer, unless the session goes from Redis first (looked at every SESSION_CHECK_MS): then
+ * false, or true if Postgres got the batch before it went.
+ */
+async function sessionWatched(
+  deps: SessionDeps,
+  durable: Promise<boolean>,
+  campaignId: string,
+  sessionId: string,
+  lastSeq: number,
+): Promise<boolean> {
   for (;;) {
     let timer: NodeJS.Timeout | undefined;
     const check = new Promise<undefined>(
