@@ -70,7 +70,7 @@ function isEntityRow(row: SnapshotEntityRow): row is SnapshotEntityRow & Entity 
 }
 
 function toEntity(row: SnapshotEntityRow): Entity | RemovedEntity {
-  if (row.kind === null || row.version === null) return { id: row.id, removed: true };
+  if (!isEntityRow(row)) return { id: row.id, removed: true };
   return { id: row.id, kind: row.kind, version: row.version, state: row.state };
 }
 
